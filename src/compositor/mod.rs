@@ -1,0 +1,8 @@
+//! Compositors: flatten a `LayerStack` into one image.
+//!
+//! `cpu` is the reference: small, exact, and what every export's merged image comes from. The
+//! GPU compositor of the editor is tested against it.
+
+pub mod cpu;
+
+pub use cpu::{blend_pixel, composite_onto, flatten, place, Placed};

@@ -1,0 +1,5 @@
+//! The editor (eframe + egui).
+
+mod viewer;
+
+pub use viewer::run_editor;
