@@ -42,13 +42,27 @@ pub struct Imported {
 
 /// Read an image file.
 pub fn import_image(path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
-    let reader = ImageReader::open(path).map_err(|source| FileError::Read { path: path.into(), source })?;
-    decode(reader, path, opts)
+    let bytes = std::fs::read(path).map_err(|source| FileError::Read { path: path.into(), source })?;
+    if bytes.is_empty() {
+        return Err(FileError::invalid(path, "the file is empty (0 bytes)"));
+    }
+    import_image_bytes(&bytes, path, opts)
 }
 
 /// Decode an image held in memory; `name` is used in error messages.
 pub fn import_image_bytes(bytes: &[u8], name: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
-    decode(ImageReader::new(Cursor::new(bytes)), name, opts)
+    let mut imported = decode(ImageReader::new(Cursor::new(bytes)), name, opts)?;
+    if bytes.starts_with(&[0xFF, 0xD8]) && !jpeg_has_end_marker(bytes) {
+        imported.warnings.push("the JPEG ends before its end marker (truncated?); missing parts are filled in".into());
+    }
+    Ok(imported)
+}
+
+/// Whether a JPEG has an end-of-image marker after its last scan. Inside entropy-coded data
+/// every 0xFF byte is stuffed (0xFF00), so an FF D9 pair there is the real marker.
+fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap_or(0);
+    bytes[last_scan..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 fn decode<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
@@ -132,6 +146,9 @@ fn map_image_error(e: ImageError, path: &Path, format: &'static str, max_pixels:
             FileError::Corrupt { path: path.into(), format, detail: "the file ends early (truncated)".into() }
         }
         ImageError::IoError(io) => FileError::Corrupt { path: path.into(), format, detail: io.to_string() },
+        ImageError::Decoding(d) if d.to_string().contains("dimensions") => {
+            FileError::invalid(path, format!("the {format} header gives the image no valid size (zero width or height)"))
+        }
         other => FileError::Corrupt { path: path.into(), format, detail: other.to_string() },
     }
 }

@@ -44,11 +44,15 @@ def main():
     open(path("truncated.png"), "wb").write(good[: len(good) // 2])
     jpeg = io.BytesIO()
     Image.fromarray(rgb).save(jpeg, "JPEG", quality=90)
-    jpeg = bytearray(jpeg.getvalue())
-    sos = jpeg.find(b"\xff\xda")
-    for i in range(sos + 20, len(jpeg) - 2):
-        jpeg[i] = 0xFF if i % 7 == 0 else (i * 37) & 0xFF
-    open(path("corrupt.jpg"), "wb").write(bytes(jpeg[: sos + 200]))
+    jpeg = jpeg.getvalue()
+    # Cut inside the entropy-coded data: decoders fill the rest, so this imports with a warning.
+    open(path("truncated.jpg"), "wb").write(jpeg[: len(jpeg) * 2 // 3])
+    # Corrupt the Huffman tables: no decoder can make pixels of this.
+    bad = bytearray(jpeg)
+    dht = bad.find(b"\xff\xc4")
+    for i in range(dht + 5, dht + 40):
+        bad[i] = 0xFF
+    open(path("corrupt.jpg"), "wb").write(bytes(bad))
     open(path("zero-size.png"), "wb").write(png_bytes(0, 0, 8, 2, []))
     # A valid header claiming 100000×100000 pixels (30 GB of RGB) with one tiny IDAT.
     open(path("huge-header.png"), "wb").write(
