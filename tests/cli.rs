@@ -1,0 +1,104 @@
+//! The command line as a user runs it: the real binary, real files, exit codes and messages.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{image_from, max_diff};
+use layerdecomp::io::{self, ImportOptions};
+
+fn layerdecomp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_layerdecomp")).args(args).output().expect("run the binary")
+}
+
+fn write_png(path: &Path, img: &layerdecomp::PremulImage) {
+    io::write_png(img, path, io::PngDepth::Eight).unwrap();
+}
+
+/// Background, shadow and object PNGs in `dir`.
+fn inputs(dir: &Path) -> (String, String, String) {
+    let bg = dir.join("bg.png");
+    let shadow = dir.join("shadow.png");
+    let obj = dir.join("obj.png");
+    write_png(&bg, &image_from(80, 60, |x, y| [(x * 3) as u8, (y * 4) as u8, 150, 255]));
+    write_png(&shadow, &image_from(20, 8, |_, y| [40, 40, 40, (100 + y * 15) as u8]));
+    write_png(&obj, &image_from(16, 16, |x, _| [250, (x * 15) as u8, 10, 255]));
+    let s = |p: std::path::PathBuf| p.to_string_lossy().into_owned();
+    (s(bg), s(shadow), s(obj))
+}
+
+#[test]
+fn compose_then_info_for_psd_ora_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bg, shadow, obj) = inputs(dir.path());
+    for out in ["out.psd", "out.ora", "pngs"] {
+        let out = dir.path().join(out).to_string_lossy().into_owned();
+        let run = layerdecomp(&[
+            "compose", "--background", &bg, "--layer", &obj, "--at", "30,20", "--name", "cup", "--layer", &shadow,
+            "--at", "28,34", "--opacity", "0.6", "--blend", "multiply", "--name", "shadow", "--kind", "shadow",
+            "--link", "cup", "--layer", &obj, "--at", "1,1", "--name", "draft", "--hidden", "--out", &out,
+        ]);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        if out.ends_with("pngs") {
+            let flat = image::open(Path::new(&out).join("flattened.png")).unwrap().to_rgba8();
+            assert_eq!(flat.dimensions(), (80, 60));
+            assert!(Path::new(&out).join("02-shadow.png").exists());
+            continue;
+        }
+        let info = layerdecomp(&["info", &out]);
+        assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+        let text = String::from_utf8_lossy(&info.stdout);
+        assert!(text.contains("80×60, 4 layers"), "{text}");
+        let shadow_line = text.lines().find(|l| l.contains("shadow")).unwrap();
+        assert!(shadow_line.contains("28") && shadow_line.contains("34") && shadow_line.contains("60%") && shadow_line.contains("multiply"), "{shadow_line}");
+        let draft_line = text.lines().find(|l| l.contains("draft")).unwrap();
+        assert!(draft_line.trim_end().ends_with("no"), "{draft_line}");
+        // Top first: draft above shadow above cup above the background.
+        let pos = |n: &str| text.find(n).unwrap();
+        assert!(pos("draft") < pos("shadow") && pos("shadow") < pos("cup") && pos("cup") < pos("Background"), "{text}");
+    }
+    // The ORA keeps the link made with --link.
+    let doc = io::read_ora(&dir.path().join("out.ora"), &ImportOptions::default()).unwrap();
+    let cup = doc.by_name("cup").unwrap().id;
+    assert_eq!(doc.by_name("shadow").unwrap().linked_to, Some(cup));
+    // The PSD and the ORA flatten to the same picture.
+    let psd_doc = ::psd::Psd::from_bytes(&std::fs::read(dir.path().join("out.psd")).unwrap()).unwrap();
+    assert_eq!(max_diff(&psd_doc.rgba(), layerdecomp::flatten(&doc).to_straight_rgba8().as_raw()), 0);
+}
+
+fn expect_failure(args: &[&str], needles: &[&str]) {
+    let run = layerdecomp(args);
+    assert!(!run.status.success(), "{args:?} should fail");
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    for n in needles {
+        assert!(err.contains(n), "expected \"{n}\" in: {err}");
+    }
+}
+
+#[test]
+fn bad_input_gives_one_clear_line_and_a_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bg, _, obj) = inputs(dir.path());
+    let out = dir.path().join("o.psd").to_string_lossy().into_owned();
+    let corpus = |n: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(n).to_string_lossy().into_owned();
+    expect_failure(&["compose", "--background", "missing.png", "--out", &out], &["missing.png", "cannot read"]);
+    expect_failure(&["compose", "--background", &corpus("truncated.png"), "--out", &out], &["truncated.png", "truncated"]);
+    expect_failure(&["compose", "--background", &bg, "--layer", &corpus("huge-header.png"), "--out", &out], &["huge-header.png", "too large"]);
+    expect_failure(&["compose", "--background", &bg, "--opacity", "0.5", "--out", &out], &["--opacity", "--layer"]);
+    expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--opacity", "7", "--out", &out], &["--opacity 7"]);
+    expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--blend", "screen", "--out", &out], &["screen"]);
+    expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--at", "3", "--out", &out], &["--at 3"]);
+    expect_failure(&["compose", "--background", &bg], &["--out"]);
+    expect_failure(&["info", &bg], &["not a PSD or OpenRaster"]);
+    expect_failure(&["info", &corpus("not-an-image.png")], &["not a PSD or OpenRaster"]);
+    assert!(!Path::new(&out).exists(), "no output written by failed runs");
+    // A truncated PSD is reported, not a panic.
+    let psd = dir.path().join("t.psd");
+    let ok = layerdecomp(&["compose", "--background", &bg, "--layer", &obj, "--out", &psd.to_string_lossy()]);
+    assert!(ok.status.success());
+    let bytes = std::fs::read(&psd).unwrap();
+    std::fs::write(&psd, &bytes[..60]).unwrap();
+    expect_failure(&["info", &psd.to_string_lossy()], &["t.psd", "truncated"]);
+}
