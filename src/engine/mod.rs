@@ -4,3 +4,13 @@
 pub mod device;
 
 pub use device::pick_device;
+pub mod mask;
+pub mod maxflow;
+pub mod gmm;
+pub mod raster;
+pub mod rng;
+pub mod segment;
+
+/// The operation was cancelled through its cancel token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cancelled;

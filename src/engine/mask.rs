@@ -1,0 +1,255 @@
+//! Binary masks (brushes, holes) and the distance transform that grows and shrinks them.
+
+use crate::document::PremulImage;
+
+/// A binary mask: one byte per pixel, 0 = off, anything else = on.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Mask {
+    width: u32,
+    height: u32,
+    data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Mask {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mask({}x{}, {} on)", self.width, self.height, self.count())
+    }
+}
+
+impl Mask {
+    pub fn new(width: u32, height: u32) -> Self {
+        Self { width, height, data: vec![0; width as usize * height as usize] }
+    }
+
+    /// From bytes, one per pixel; any non-zero byte is "on". `None` if the length is wrong.
+    pub fn from_bytes(width: u32, height: u32, bytes: Vec<u8>) -> Option<Self> {
+        (bytes.len() == width as usize * height as usize).then(|| Self {
+            width,
+            height,
+            data: bytes.into_iter().map(|b| (b != 0) as u8).collect(),
+        })
+    }
+
+    /// A brush image as a mask: a pixel is on where it is painted at all, i.e. where its alpha
+    /// is non-zero and its colour is not black (so both "white on black" and "paint on
+    /// transparent" brush files work).
+    pub fn from_image(img: &PremulImage) -> Self {
+        let opaque = img.is_opaque();
+        let data = img
+            .pixels()
+            .iter()
+            .map(|p| if opaque { (p[0].max(p[1]).max(p[2]) > 0.0) as u8 } else { (p[3] > 0.0) as u8 })
+            .collect();
+        Self { width: img.width(), height: img.height(), data }
+    }
+
+    /// From a predicate on (x, y).
+    pub fn from_fn(width: u32, height: u32, mut f: impl FnMut(u32, u32) -> bool) -> Self {
+        let mut m = Self::new(width, height);
+        for y in 0..height {
+            for x in 0..width {
+                m.data[(y * width + x) as usize] = f(x, y) as u8;
+            }
+        }
+        m
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub fn height(&self) -> u32 {
+        self.height
+    }
+
+    #[inline]
+    pub fn get(&self, x: u32, y: u32) -> bool {
+        self.data[(y * self.width + x) as usize] != 0
+    }
+
+    #[inline]
+    pub fn set(&mut self, x: u32, y: u32, on: bool) {
+        self.data[(y * self.width + x) as usize] = on as u8;
+    }
+
+    #[inline]
+    pub fn at(&self, i: usize) -> bool {
+        self.data[i] != 0
+    }
+
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// Number of pixels on.
+    pub fn count(&self) -> usize {
+        self.data.iter().filter(|&&b| b != 0).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.iter().all(|&b| b == 0)
+    }
+
+    /// Bounding box `(x, y, w, h)` of the on pixels.
+    pub fn bounds(&self) -> Option<(u32, u32, u32, u32)> {
+        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+        for y in 0..self.height {
+            let row = &self.data[(y * self.width) as usize..((y + 1) * self.width) as usize];
+            if let (Some(first), Some(last)) = (row.iter().position(|&b| b != 0), row.iter().rposition(|&b| b != 0)) {
+                x0 = x0.min(first as u32);
+                x1 = x1.max(last as u32);
+                y0 = y0.min(y);
+                y1 = y1.max(y);
+            }
+        }
+        (x0 != u32::MAX).then(|| (x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    }
+
+    /// Pixels within Euclidean distance `r` of an on pixel.
+    pub fn dilate(&self, r: f32) -> Self {
+        let d = distance_sq_to(self, true);
+        let r2 = r * r;
+        Self { width: self.width, height: self.height, data: d.iter().map(|&v| (v <= r2) as u8).collect() }
+    }
+
+    /// Pixels farther than `r` from every off pixel.
+    pub fn erode(&self, r: f32) -> Self {
+        let d = distance_sq_to(self, false);
+        let r2 = r * r;
+        Self { width: self.width, height: self.height, data: d.iter().map(|&v| (v > r2) as u8).collect() }
+    }
+
+    pub fn union(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a | b)
+    }
+
+    pub fn intersect(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a & b)
+    }
+
+    pub fn minus(&self, other: &Self) -> Self {
+        self.zip(other, |a, b| a & (b ^ 1))
+    }
+
+    pub fn invert(&self) -> Self {
+        Self { width: self.width, height: self.height, data: self.data.iter().map(|&b| b ^ 1).collect() }
+    }
+
+    fn zip(&self, other: &Self, f: impl Fn(u8, u8) -> u8) -> Self {
+        assert_eq!((self.width, self.height), (other.width, other.height), "mask sizes differ");
+        Self { width: self.width, height: self.height, data: self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect() }
+    }
+}
+
+/// Squared Euclidean distance from every pixel to the nearest pixel whose mask value is
+/// `target` (exact; Felzenszwalb & Huttenlocher's separable lower-envelope transform). Pixels
+/// with no such pixel anywhere get `f32::INFINITY`-like large values.
+pub fn distance_sq_to(mask: &Mask, target: bool) -> Vec<f32> {
+    let (w, h) = (mask.width as usize, mask.height as usize);
+    // f64 inside: "no pixel" is a large finite value, and the parabola intersections of two such
+    // values must not lose the small terms that order them.
+    const INF: f64 = 1e20;
+    let mut grid: Vec<f64> = mask.data.iter().map(|&b| if (b != 0) == target { 0.0 } else { INF }).collect();
+    let n = w.max(h);
+    let (mut f, mut d, mut v, mut z) = (vec![0.0f64; n], vec![0.0f64; n], vec![0usize; n], vec![0.0f64; n + 1]);
+    // Columns, then rows.
+    for x in 0..w {
+        for y in 0..h {
+            f[y] = grid[y * w + x];
+        }
+        edt_1d(&f[..h], &mut d[..h], &mut v, &mut z);
+        for y in 0..h {
+            grid[y * w + x] = d[y];
+        }
+    }
+    for y in 0..h {
+        f[..w].copy_from_slice(&grid[y * w..(y + 1) * w]);
+        edt_1d(&f[..w], &mut d[..w], &mut v, &mut z);
+        grid[y * w..(y + 1) * w].copy_from_slice(&d[..w]);
+    }
+    grid.into_iter().map(|v| v as f32).collect()
+}
+
+/// 1-D squared distance transform of sampled function `f` (lower envelope of parabolas).
+fn edt_1d(f: &[f64], d: &mut [f64], v: &mut [usize], z: &mut [f64]) {
+    let n = f.len();
+    if n == 0 {
+        return;
+    }
+    let mut k = 0usize;
+    v[0] = 0;
+    z[0] = f64::NEG_INFINITY;
+    z[1] = f64::INFINITY;
+    for q in 1..n {
+        let mut s;
+        loop {
+            let p = v[k];
+            s = ((f[q] + (q * q) as f64) - (f[p] + (p * p) as f64)) / (2 * (q - p)) as f64;
+            // z[0] is −∞, so this never steps below 0.
+            if s <= z[k] {
+                k -= 1;
+            } else {
+                break;
+            }
+        }
+        k += 1;
+        v[k] = q;
+        z[k] = s;
+        z[k + 1] = f64::INFINITY;
+    }
+    k = 0;
+    for (q, out) in d.iter_mut().enumerate().take(n) {
+        while z[k + 1] < q as f64 {
+            k += 1;
+        }
+        let p = v[k];
+        let dq = q as f64 - p as f64;
+        *out = dq * dq + f[p];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn brute(mask: &Mask, target: bool) -> Vec<f32> {
+        let (w, h) = (mask.width() as i64, mask.height() as i64);
+        let mut out = vec![1e20f32; (w * h) as usize];
+        for y in 0..h {
+            for x in 0..w {
+                for yy in 0..h {
+                    for xx in 0..w {
+                        if mask.get(xx as u32, yy as u32) == target {
+                            let d = ((x - xx).pow(2) + (y - yy).pow(2)) as f32;
+                            let o = &mut out[(y * w + x) as usize];
+                            *o = o.min(d);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn distance_transform_is_exact() {
+        let mut state = 7u32;
+        let m = Mask::from_fn(23, 17, |_, _| {
+            state = state.wrapping_mul(1103515245).wrapping_add(12345);
+            (state >> 16) % 13 == 0
+        });
+        for target in [true, false] {
+            assert_eq!(distance_sq_to(&m, target), brute(&m, target));
+        }
+    }
+
+    #[test]
+    fn dilate_and_erode_by_radius() {
+        let mut m = Mask::new(21, 21);
+        m.set(10, 10, true);
+        let d = m.dilate(3.0);
+        assert!(d.get(13, 10) && d.get(12, 12) && !d.get(13, 13) && !d.get(14, 10));
+        assert_eq!(d.erode(2.9).count(), 1);
+        assert_eq!(d.bounds(), Some((7, 7, 7, 7)));
+    }
+}

@@ -1,0 +1,208 @@
+//! Small float rasters the engine works on: `Rgb` (sRGB-encoded, straight colour) and `Plane`
+//! (one channel), with the resampling and box filtering the stages share.
+
+use rayon::prelude::*;
+
+use crate::document::PremulImage;
+
+/// An opaque RGB image, sRGB-encoded values in [0, 1].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rgb {
+    pub w: usize,
+    pub h: usize,
+    pub px: Vec<[f32; 3]>,
+}
+
+/// One float channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plane {
+    pub w: usize,
+    pub h: usize,
+    pub v: Vec<f32>,
+}
+
+impl Rgb {
+    pub fn new(w: usize, h: usize) -> Self {
+        Self { w, h, px: vec![[0.0; 3]; w * h] }
+    }
+
+    /// The colour of an image flattened over black (photos are opaque, so this is just RGB).
+    pub fn from_premul(img: &PremulImage) -> Self {
+        Self {
+            w: img.width() as usize,
+            h: img.height() as usize,
+            px: img.pixels().iter().map(|p| [p[0], p[1], p[2]]).collect(),
+        }
+    }
+
+    pub fn to_premul(&self) -> PremulImage {
+        PremulImage::from_pixels(self.w as u32, self.h as u32, self.px.iter().map(|p| [p[0], p[1], p[2], 1.0]).collect())
+            .expect("sizes match")
+    }
+
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> [f32; 3] {
+        self.px[y * self.w + x]
+    }
+
+    pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Self {
+        let mut px = Vec::with_capacity(w * h);
+        for row in y..y + h {
+            px.extend_from_slice(&self.px[row * self.w + x..row * self.w + x + w]);
+        }
+        Self { w, h, px }
+    }
+
+    /// Half size, each pixel the mean of a 2×2 block (edge pixels repeated for odd sizes).
+    pub fn half(&self) -> Self {
+        let (w2, h2) = (self.w.div_ceil(2), self.h.div_ceil(2));
+        let mut out = Self::new(w2, h2);
+        out.px.par_chunks_mut(w2).enumerate().for_each(|(y, row)| {
+            let (y0, y1) = (2 * y, (2 * y + 1).min(self.h - 1));
+            for (x, o) in row.iter_mut().enumerate() {
+                let (x0, x1) = (2 * x, (2 * x + 1).min(self.w - 1));
+                let (a, b, c, d) = (self.at(x0, y0), self.at(x1, y0), self.at(x0, y1), self.at(x1, y1));
+                *o = [0, 1, 2].map(|k| (a[k] + b[k] + c[k] + d[k]) * 0.25);
+            }
+        });
+        out
+    }
+
+    /// Resize to `w × h` by bilinear sampling (pixel centres aligned).
+    pub fn resize(&self, w: usize, h: usize) -> Self {
+        let mut out = Self::new(w, h);
+        let (sx, sy) = (self.w as f32 / w as f32, self.h as f32 / h as f32);
+        out.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+            let v = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (self.h - 1) as f32);
+            let (j, fv) = (v.floor() as usize, v.fract());
+            let j1 = (j + 1).min(self.h - 1);
+            for (x, o) in row.iter_mut().enumerate() {
+                let u = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (self.w - 1) as f32);
+                let (i, fu) = (u.floor() as usize, u.fract());
+                let i1 = (i + 1).min(self.w - 1);
+                let (a, b, c, d) = (self.at(i, j), self.at(i1, j), self.at(i, j1), self.at(i1, j1));
+                *o = [0, 1, 2].map(|k| {
+                    let top = a[k] + (b[k] - a[k]) * fu;
+                    let bot = c[k] + (d[k] - c[k]) * fu;
+                    top + (bot - top) * fv
+                });
+            }
+        });
+        out
+    }
+
+    /// Luma (Rec. 601 weights on the encoded values).
+    pub fn luma(&self) -> Plane {
+        Plane { w: self.w, h: self.h, v: self.px.iter().map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).collect() }
+    }
+}
+
+impl Plane {
+    pub fn new(w: usize, h: usize) -> Self {
+        Self { w, h, v: vec![0.0; w * h] }
+    }
+
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.v[y * self.w + x]
+    }
+
+    /// Resize by bilinear sampling.
+    pub fn resize(&self, w: usize, h: usize) -> Self {
+        let rgb = Rgb { w: self.w, h: self.h, px: self.v.iter().map(|&v| [v, 0.0, 0.0]).collect() };
+        let r = rgb.resize(w, h);
+        Self { w, h, v: r.px.iter().map(|p| p[0]).collect() }
+    }
+
+    /// Mean over the (2r+1)² window around each pixel, the window clipped to the image.
+    pub fn box_mean(&self, r: usize) -> Self {
+        box_mean(&self.v, self.w, self.h, r)
+    }
+}
+
+/// Box mean of a row-major plane by running sums (O(1) per pixel, any radius).
+pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Plane {
+    // Horizontal pass then vertical, each with a sliding sum; f64 keeps long sums exact enough.
+    let mut tmp = vec![0.0f32; w * h];
+    tmp.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
+        let row = &v[y * w..(y + 1) * w];
+        let mut sum = 0.0f64;
+        let mut lo = 0usize;
+        let mut hi = 0usize; // window is [lo, hi)
+        for (x, o) in out.iter_mut().enumerate() {
+            let want_hi = (x + r + 1).min(w);
+            let want_lo = x.saturating_sub(r);
+            while hi < want_hi {
+                sum += row[hi] as f64;
+                hi += 1;
+            }
+            while lo < want_lo {
+                sum -= row[lo] as f64;
+                lo += 1;
+            }
+            *o = (sum / (hi - lo) as f64) as f32;
+        }
+    });
+    let mut out = vec![0.0f32; w * h];
+    // Vertical pass over columns in parallel blocks of columns.
+    let cols: Vec<Vec<f32>> = (0..w)
+        .into_par_iter()
+        .map(|x| {
+            let mut col = vec![0.0f32; h];
+            let mut sum = 0.0f64;
+            let (mut lo, mut hi) = (0usize, 0usize);
+            for (y, o) in col.iter_mut().enumerate() {
+                let want_hi = (y + r + 1).min(h);
+                let want_lo = y.saturating_sub(r);
+                while hi < want_hi {
+                    sum += tmp[hi * w + x] as f64;
+                    hi += 1;
+                }
+                while lo < want_lo {
+                    sum -= tmp[lo * w + x] as f64;
+                    lo += 1;
+                }
+                *o = (sum / (hi - lo) as f64) as f32;
+            }
+            col
+        })
+        .collect();
+    for (x, col) in cols.into_iter().enumerate() {
+        for (y, v) in col.into_iter().enumerate() {
+            out[y * w + x] = v;
+        }
+    }
+    Plane { w, h, v: out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_mean_matches_direct_sum() {
+        let (w, h) = (13, 9);
+        let v: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
+        let m = box_mean(&v, w, h, 2);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut s, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(2)..(y + 3).min(h) {
+                    for xx in x.saturating_sub(2)..(x + 3).min(w) {
+                        s += v[yy * w + xx];
+                        n += 1.0;
+                    }
+                }
+                assert!((m.at(x, y) - s / n).abs() < 1e-4);
+            }
+        }
+    }
+
+    #[test]
+    fn half_and_resize_keep_flat_colour() {
+        let img = Rgb { w: 7, h: 5, px: vec![[0.2, 0.4, 0.6]; 35] };
+        assert!(img.half().px.iter().all(|p| (p[1] - 0.4).abs() < 1e-6));
+        let r = img.resize(15, 4);
+        assert!(r.px.iter().all(|p| (p[2] - 0.6).abs() < 1e-6));
+    }
+}
