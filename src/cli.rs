@@ -37,6 +37,38 @@ pub enum Command {
     Info {
         file: PathBuf,
     },
+    /// Peel the brushed object (and its effects) off a photo.
+    Decompose(DecomposeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DecomposeArgs {
+    /// The photo.
+    pub input: PathBuf,
+    /// Brush over the object: white (or any non-black, or non-transparent) pixels mark it.
+    #[arg(long)]
+    pub mask: PathBuf,
+    /// Brush over shadows/reflections to remove with the object.
+    #[arg(long)]
+    pub effects_mask: Option<PathBuf>,
+    /// Pixels that must not change.
+    #[arg(long)]
+    pub protect: Option<PathBuf>,
+    /// fast | balanced | best
+    #[arg(long, default_value = "balanced")]
+    pub quality: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Also write a contact sheet (input+brush | background | foreground | object moved) here.
+    #[arg(long)]
+    pub sheet: Option<PathBuf>,
+    /// A .psd or .ora file, or a directory that receives background.png, foreground.png,
+    /// object.png and effects.png.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 const COMPOSE_HELP: &str = "\
@@ -76,6 +108,10 @@ pub fn run(cli: &Cli) -> Result<bool> {
         }
         Some(Command::Info { file }) => {
             print!("{}", info(file, &cli.import_options())?);
+            Ok(true)
+        }
+        Some(Command::Decompose(args)) => {
+            crate::cli_decompose::run(args, &cli.import_options())?;
             Ok(true)
         }
     }
@@ -177,7 +213,7 @@ impl ComposePlan {
     }
 }
 
-fn load(path: &Path, opts: &ImportOptions) -> Result<crate::document::PremulImage> {
+pub(crate) fn load(path: &Path, opts: &ImportOptions) -> Result<crate::document::PremulImage> {
     let imported = io::import_image(path, opts)?;
     for w in &imported.warnings {
         eprintln!("warning: {}: {w}", path.display());

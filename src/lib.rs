@@ -7,6 +7,7 @@
 //! * [`ui`]: the editor.
 
 pub mod cli;
+mod cli_decompose;
 pub mod compositor;
 pub mod document;
 pub mod engine;

@@ -14,3 +14,9 @@ pub mod segment;
 /// The operation was cancelled through its cancel token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cancelled;
+pub mod complete;
+pub mod matting;
+pub mod decompose;
+pub mod sheet;
+
+pub use decompose::{decompose, CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage};

@@ -89,6 +89,7 @@ pub fn segment(
     let grid = Grid { x0, y0, rw, rh, img: gimg, unknown: g_unknown, brush: g_brush };
     let labels = grabcut(&grid, params, rng, cancelled)?;
     let labels = keep_significant_components(&labels, gw, gh);
+    let labels = fill_small_holes(&labels, gw, gh, 0.1);
 
     // Back to image pixels: bilinear on the 0/1 labels, threshold at ½.
     let mut out = Mask::new(w as u32, h as u32);
@@ -242,6 +243,58 @@ fn keep_significant_components(labels: &[bool], w: usize, h: usize) -> Vec<bool>
     let largest = sizes.iter().copied().max().unwrap_or(0);
     let keep: Vec<bool> = sizes.iter().map(|&s| s * 20 >= largest).collect();
     comp.iter().map(|&c| c != u32::MAX && keep[c as usize]).collect()
+}
+
+/// Make object any background pocket fully enclosed by the object and smaller than `max_frac`
+/// of the object's area: highlights and dark stripes on an object look like the surroundings to
+/// the colour models, but a pocket the surroundings cannot reach is part of the object. Larger
+/// pockets (the hole of a ring, the gap under a chair) stay background.
+fn fill_small_holes(labels: &[bool], w: usize, h: usize, max_frac: f32) -> Vec<bool> {
+    let area = labels.iter().filter(|&&b| b).count();
+    let mut seen = vec![false; w * h];
+    let mut out = labels.to_vec();
+    let mut stack = Vec::new();
+    for start in 0..w * h {
+        if labels[start] || seen[start] {
+            continue;
+        }
+        // Flood one background pocket (4-connected), noting whether it reaches the border.
+        let mut pocket = Vec::new();
+        let mut touches_border = false;
+        seen[start] = true;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            pocket.push(i);
+            let (x, y) = (i % w, i / w);
+            if x == 0 || y == 0 || x == w - 1 || y == h - 1 {
+                touches_border = true;
+            }
+            let mut visit = |j: usize| {
+                if !labels[j] && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            };
+            if x > 0 {
+                visit(i - 1);
+            }
+            if x + 1 < w {
+                visit(i + 1);
+            }
+            if y > 0 {
+                visit(i - w);
+            }
+            if y + 1 < h {
+                visit(i + w);
+            }
+        }
+        if !touches_border && (pocket.len() as f32) < max_frac * area as f32 {
+            for i in pocket {
+                out[i] = true;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,0 +1,109 @@
+//! `layerdecomp decompose`: the engine from the command line, with the same exporters as the
+//! editor.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use crate::cli::{load, DecomposeArgs};
+use crate::compositor::composite_onto;
+use crate::document::{BlendMode, PremulImage};
+use crate::engine::{decompose, mask::Mask, DecomposeRequest, Decomposition, Quality};
+use crate::io::{self, ImportOptions, PngDepth};
+
+pub fn parse_quality(q: &str) -> Result<Quality> {
+    Ok(match q {
+        "fast" => Quality::Fast,
+        "balanced" => Quality::Balanced,
+        "best" => Quality::Best,
+        other => bail!("--quality {other}: expected fast, balanced or best"),
+    })
+}
+
+/// Read a brush image as a mask of the image's size.
+pub fn load_mask(path: &Path, flag: &str, w: u32, h: u32, opts: &ImportOptions) -> Result<Mask> {
+    let img = load(path, opts)?;
+    if (img.width(), img.height()) != (w, h) {
+        bail!("{}: the {flag} is {}×{} but the image is {w}×{h}", path.display(), img.width(), img.height());
+    }
+    Ok(Mask::from_image(&img))
+}
+
+pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
+    let quality = parse_quality(&args.quality)?;
+    let image = load(&args.input, opts)?;
+    let (w, h) = (image.width(), image.height());
+    let mask = load_mask(&args.mask, "mask", w, h, opts)?;
+    if mask.is_empty() {
+        bail!("{}: the mask is empty (no painted pixel)", args.mask.display());
+    }
+    let effect_hint = args.effects_mask.as_ref().map(|p| load_mask(p, "effects mask", w, h, opts)).transpose()?;
+    let protect = args.protect.as_ref().map(|p| load_mask(p, "protect mask", w, h, opts)).transpose()?;
+
+    let bar = (!args.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(1000);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg:<36} [{bar:30}] {percent:>3}% {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let on_progress = |p: crate::engine::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_message(p.stage.name());
+            bar.set_position((p.fraction * 1000.0) as u64);
+        }
+    };
+    let mut request = DecomposeRequest::new(mask.clone());
+    request.effect_hint = effect_hint;
+    request.protect = protect;
+    request.quality = quality;
+    request.seed = args.seed;
+    request.progress = Some(&on_progress);
+    let started = Instant::now();
+    let result = decompose(&image, &request);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let decomposition = result.map_err(|e| anyhow!("{}: {e}", args.mask.display()))?;
+    write_outputs(&decomposition, &args.out)?;
+    if let Some(sheet) = &args.sheet {
+        let shift = (-(w as f32) * 0.25, h as f32 * 0.05);
+        let img = crate::engine::sheet::contact_sheet(&image, &mask, &decomposition, shift, 0.5);
+        io::write_png(&img, sheet, PngDepth::Eight)?;
+    }
+    if !args.quiet {
+        eprintln!("decomposed {}×{} in {:.2} s → {}", w, h, started.elapsed().as_secs_f64(), args.out.display());
+    }
+    Ok(())
+}
+
+/// Write a decomposition as a layered file (.psd/.ora) or a directory of PNGs. Layer PNGs are
+/// 16-bit so that soft alpha keeps its colour; the background is 8-bit like the photo.
+pub fn write_outputs(d: &Decomposition, out: &Path) -> Result<()> {
+    match io::ExportFormat::from_path(out) {
+        io::ExportFormat::Psd | io::ExportFormat::Ora => Ok(io::export(&d.to_layer_stack(), out)?),
+        io::ExportFormat::PngDir => {
+            std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the directory", out.display()))?;
+            let (w, h) = (d.background.width(), d.background.height());
+            let full = |layer: &crate::engine::PlacedLayer| -> PremulImage {
+                let mut canvas = PremulImage::new(w, h);
+                let placed = crate::compositor::Placed { x: layer.x, y: layer.y, pixels: std::borrow::Cow::Borrowed(&layer.pixels) };
+                composite_onto(&mut canvas, &placed, 1.0, BlendMode::Normal);
+                canvas
+            };
+            let mut effects = PremulImage::new(w, h);
+            for e in &d.effects {
+                let placed = crate::compositor::Placed { x: e.layer.x, y: e.layer.y, pixels: std::borrow::Cow::Borrowed(&e.layer.pixels) };
+                composite_onto(&mut effects, &placed, 1.0, BlendMode::Normal);
+            }
+            io::write_png(&d.background, &out.join("background.png"), PngDepth::Eight)?;
+            io::write_png(&d.foreground, &out.join("foreground.png"), PngDepth::Sixteen)?;
+            io::write_png(&full(&d.object), &out.join("object.png"), PngDepth::Sixteen)?;
+            io::write_png(&effects, &out.join("effects.png"), PngDepth::Sixteen)?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! `decompose`: photo + rough brush → background, object layer, effect layers, foreground.
+//!
+//! Stages (each behind a trait, so a learned model can replace one): segmentation of the object
+//! inside the brush, matting of its edge, completion of the background behind it, and the
+//! consistency step that makes every layer recompose the input exactly (LayerDecomp's rule
+//! `I = a·F + (1 − a)·B`): where the completed background `B` differs from the photo, the
+//! foreground takes the smallest alpha that explains the photo (minimal-alpha unmixing), so the
+//! rule holds at every pixel by construction.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::complete::{complete, CompletionParams};
+use super::mask::Mask;
+use super::matting::{matte, MattingParams};
+use super::raster::{Plane, Rgb};
+use super::rng::Rng;
+use super::segment::{segment, SegmentParams};
+use super::Cancelled;
+use crate::document::{BlendMode, EffectKind, LayerKind, LayerStack, NewLayer, PremulImage};
+
+/// Cancels a running decomposition from another thread.
+#[derive(Clone, Debug, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Speed/quality trade-off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Quality {
+    /// Interactive previews.
+    Fast,
+    #[default]
+    Balanced,
+    /// More EM iterations and PatchMatch sweeps.
+    Best,
+}
+
+/// What the engine is doing, for progress reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Segmenting,
+    Matting,
+    Completing,
+    Effects,
+    Finishing,
+}
+
+impl Stage {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Segmenting => "Finding the object",
+            Stage::Matting => "Refining the edge",
+            Stage::Completing => "Filling the background",
+            Stage::Effects => "Separating shadows and reflections",
+            Stage::Finishing => "Building layers",
+        }
+    }
+}
+
+/// A progress report: the stage and the overall fraction done (never decreases).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub fraction: f32,
+}
+
+/// What the user asked for.
+pub struct DecomposeRequest<'a> {
+    /// The brushed object: any non-zero pixel is "object"; may overshoot and miss thin parts.
+    pub object_mask: Mask,
+    /// Shadow/reflection region the user brushed (optional).
+    pub effect_hint: Option<Mask>,
+    /// Pixels that must stay untouched (optional).
+    pub protect: Option<Mask>,
+    pub quality: Quality,
+    pub seed: u64,
+    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
+    pub cancel: CancelToken,
+    /// Worker threads; default: all cores but one, so the caller's UI keeps a core.
+    pub threads: Option<usize>,
+}
+
+impl DecomposeRequest<'_> {
+    pub fn new(object_mask: Mask) -> Self {
+        Self {
+            object_mask,
+            effect_hint: None,
+            protect: None,
+            quality: Quality::default(),
+            seed: 0,
+            progress: None,
+            cancel: CancelToken::new(),
+            threads: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the {which} mask is {mask_w}×{mask_h} but the image is {image_w}×{image_h}")]
+    MaskSizeMismatch { which: &'static str, mask_w: u32, mask_h: u32, image_w: u32, image_h: u32 },
+    #[error("the object mask is empty: brush over the object first")]
+    EmptyMask,
+    #[error("the mask covers (almost) the whole image: nothing is left to rebuild the background from")]
+    MaskCoversImage,
+    #[error("the image is too small to decompose ({0}×{1}; at least 16×16)")]
+    ImageTooSmall(u32, u32),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl From<Cancelled> for EngineError {
+    fn from(_: Cancelled) -> Self {
+        EngineError::Cancelled
+    }
+}
+
+/// A layer cut from the photo: premultiplied pixels and where their top-left corner sits.
+#[derive(Clone, Debug)]
+pub struct PlacedLayer {
+    pub pixels: PremulImage,
+    pub x: i32,
+    pub y: i32,
+}
+
+/// A visual effect of the object (shadow, reflection, ...), as its own layer.
+#[derive(Clone, Debug)]
+pub struct EffectLayer {
+    pub kind: EffectKind,
+    pub layer: PlacedLayer,
+    /// How sure the engine is that this is an effect of the object, in [0, 1].
+    pub confidence: f32,
+}
+
+/// The result: layers that recompose the input.
+#[derive(Clone, Debug)]
+pub struct Decomposition {
+    /// The clean plate, full canvas, opaque.
+    pub background: PremulImage,
+    /// The object, cropped to its bounds.
+    pub object: PlacedLayer,
+    pub effects: Vec<EffectLayer>,
+    /// Object and effects together, full canvas: `over(foreground, background) == input`.
+    pub foreground: PremulImage,
+}
+
+impl Decomposition {
+    /// The layers as a document: background, effects (linked to the object), object on top.
+    pub fn to_layer_stack(&self) -> LayerStack {
+        let mut stack = LayerStack::from_background(self.background.clone());
+        let placeholder = stack.push(
+            NewLayer::new("Object", self.object.pixels.clone()).at(self.object.x as f32, self.object.y as f32),
+        );
+        // Effects go below the object; moving the object moves them.
+        for (k, e) in self.effects.iter().enumerate() {
+            let name = match e.kind {
+                EffectKind::Shadow => "Shadow",
+                EffectKind::Reflection => "Reflection",
+                EffectKind::Other => "Effect",
+            };
+            let id = stack.push(
+                NewLayer::new(if k == 0 { name.to_string() } else { format!("{name} {}", k + 1) }, e.layer.pixels.clone())
+                    .at(e.layer.x as f32, e.layer.y as f32)
+                    .kind(LayerKind::Effect(e.kind))
+                    .blend(BlendMode::Normal)
+                    .linked_to(placeholder),
+            );
+            stack.reorder(id, 1 + k);
+        }
+        stack
+    }
+}
+
+/// Run the default (classical) engine.
+pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
+    let threads = request.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1)
+    });
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
+    match pool {
+        Ok(pool) => pool.install(|| run(image, request)),
+        Err(_) => run(image, request),
+    }
+}
+
+/// Monotonic progress over weighted stages.
+struct Reporter<'a> {
+    sink: Option<&'a (dyn Fn(Progress) + Sync)>,
+    last: Mutex<f32>,
+}
+
+impl Reporter<'_> {
+    fn report(&self, stage: Stage, fraction: f32) {
+        let Some(sink) = self.sink else { return };
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let f = fraction.clamp(*last, 1.0);
+        *last = f;
+        sink(Progress { stage, fraction: f });
+    }
+}
+
+const SEGMENT_END: f32 = 0.15;
+const MATTE_END: f32 = 0.2;
+const COMPLETE_END: f32 = 0.95;
+
+fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), EngineError> {
+    if (m.width(), m.height()) != (w, h) {
+        return Err(EngineError::MaskSizeMismatch { which, mask_w: m.width(), mask_h: m.height(), image_w: w, image_h: h });
+    }
+    Ok(())
+}
+
+fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
+    let (w, h) = (image.width(), image.height());
+    if w < 16 || h < 16 {
+        return Err(EngineError::ImageTooSmall(w, h));
+    }
+    check_size("object", &req.object_mask, w, h)?;
+    if let Some(m) = &req.effect_hint {
+        check_size("effect", m, w, h)?;
+    }
+    if let Some(m) = &req.protect {
+        check_size("protect", m, w, h)?;
+    }
+    if req.object_mask.is_empty() {
+        return Err(EngineError::EmptyMask);
+    }
+    let brushed = match &req.effect_hint {
+        Some(hint) => req.object_mask.union(hint),
+        None => req.object_mask.clone(),
+    };
+    if brushed.count() as f64 > 0.97 * (w as f64 * h as f64) {
+        return Err(EngineError::MaskCoversImage);
+    }
+    let cancel = || req.cancel.is_cancelled();
+    let reporter = Reporter { sink: req.progress, last: Mutex::new(0.0) };
+    let rng = Rng::new(req.seed);
+    let img = Rgb::from_premul(image);
+    let (seg_params, matte_params, fill_params) = presets(req.quality);
+
+    reporter.report(Stage::Segmenting, 0.0);
+    let mut seg = segment(&img, &req.object_mask, req.protect.as_ref(), &seg_params, &mut rng.fork(1), &cancel)?;
+    if seg.count() < 4 {
+        // Nothing object-like was found inside the brush: take the brush itself.
+        seg = req.object_mask.clone();
+    }
+    reporter.report(Stage::Matting, SEGMENT_END);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
+    let alpha = matte(&img, &seg, &matte_params);
+    reporter.report(Stage::Completing, MATTE_END);
+
+    // The hole: everything the object touches, a little margin so no edge colour leaks into the
+    // context, and the effect hint.
+    let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
+    let object_region = object_px.dilate(2.0);
+    let mut hole = match &req.effect_hint {
+        Some(hint) => object_region.union(hint),
+        None => object_region.clone(),
+    };
+    if let Some(p) = &req.protect {
+        hole = hole.minus(p);
+    }
+    let fill_span = COMPLETE_END - MATTE_END;
+    let completed = complete(
+        &img,
+        &hole,
+        &fill_params,
+        &rng.fork(2),
+        &mut |f| reporter.report(Stage::Completing, MATTE_END + fill_span * f),
+        &cancel,
+    )?;
+    reporter.report(Stage::Finishing, COMPLETE_END);
+
+    // Final background: completed in the hole, except where nothing covers the surface (alpha 0
+    // and no effect hint): there the photo *is* the background.
+    let mut background = completed;
+    let hint_at = |i: usize| req.effect_hint.as_ref().is_some_and(|m| m.at(i));
+    for i in 0..(w * h) as usize {
+        if hole.at(i) && alpha.v[i] <= 0.0 && !hint_at(i) {
+            background.px[i] = img.px[i];
+        }
+    }
+    refine_edge_background(&img, &alpha, &mut background);
+    // Quantise the background to the 8 bits it is written with *before* unmixing, so the
+    // foreground explains the photo over the file's background, not over a float we never write.
+    for p in &mut background.px {
+        *p = p.map(|v| (v * 255.0).round().clamp(0.0, 255.0) / 255.0);
+    }
+    let (fg_alpha, fg_colour) = unmix(&img, &background, &alpha);
+    let foreground = premul_from(&fg_colour, &fg_alpha, w, h);
+
+    let object = crop_layer(&foreground, |i| object_region.at(i));
+    let effect_region = hole.minus(&object_region);
+    let mut effects = Vec::new();
+    if !effect_region.is_empty() {
+        let layer = crop_layer(&foreground, |i| effect_region.at(i));
+        if layer.pixels.width() > 0 {
+            effects.push(EffectLayer { kind: EffectKind::Other, layer, confidence: 1.0 });
+        }
+    }
+    reporter.report(Stage::Finishing, 1.0);
+    Ok(Decomposition { background: background.to_premul(), object, effects, foreground })
+}
+
+/// At the object's soft edge the background is partly *seen*: estimate the object's colour there
+/// (its solid interior's colours spread outwards) and solve `I = a·F + (1 − a)·B` for `B`. Where
+/// alpha is low this observed background replaces the invented fill, so the edge carries no
+/// halo of made-up texture; where alpha is high the fill stays (division by 1 − a would amplify
+/// noise).
+fn refine_edge_background(img: &Rgb, alpha: &Plane, background: &mut Rgb) {
+    let (w, h) = (img.w, img.h);
+    let band = Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a > 0.0 && a < 1.0) as u8).collect()).expect("sizes match");
+    let Some((bx, by, bw, bh)) = band.bounds() else { return };
+    let pad = 8usize;
+    let (x0, y0) = ((bx as usize).saturating_sub(pad), (by as usize).saturating_sub(pad));
+    let (x1, y1) = ((bx as usize + bw as usize + pad).min(w), (by as usize + bh as usize + pad).min(h));
+    let (rw, rh) = (x1 - x0, y1 - y0);
+    let crop = img.crop(x0, y0, rw, rh);
+    let unknown: Vec<bool> = (0..rw * rh).map(|i| alpha.v[(y0 + i / rw) * w + x0 + i % rw] < 0.95).collect();
+    if unknown.iter().all(|&u| u) {
+        return;
+    }
+    let fg = super::complete::diffuse_fill(&crop, &unknown);
+    for y in 0..rh {
+        for x in 0..rw {
+            let i = (y0 + y) * w + x0 + x;
+            let a = alpha.v[i];
+            if a <= 0.0 || a >= 0.7 {
+                continue;
+            }
+            let t = ((0.7 - a) / 0.4).clamp(0.0, 1.0);
+            let t = t * t * (3.0 - 2.0 * t);
+            let f = fg.px[y * rw + x];
+            let seen = [0, 1, 2].map(|c| ((img.px[i][c] - a * f[c]) / (1.0 - a)).clamp(0.0, 1.0));
+            let b = &mut background.px[i];
+            *b = [0, 1, 2].map(|c| t * seen[c] + (1.0 - t) * b[c]);
+        }
+    }
+}
+
+fn presets(q: Quality) -> (SegmentParams, MattingParams, CompletionParams) {
+    let seg = SegmentParams::default();
+    let matte = MattingParams::default();
+    let mut fill = CompletionParams::default();
+    match q {
+        Quality::Fast => {
+            fill.em_iterations = 4;
+            fill.pm_sweeps = 2;
+        }
+        Quality::Balanced => {}
+        Quality::Best => {
+            fill.em_iterations = 12;
+            fill.pm_sweeps = 4;
+        }
+    }
+    (seg, matte, fill)
+}
+
+/// Smallest alpha ≥ `prior` such that `F = (I − (1 − a)·B) / a` lies in [0, 1] per channel
+/// (the minimal-alpha unmixing of `shared/notes/layer-math.md`), and that `F`.
+pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
+    let n = img.px.len();
+    let mut alpha = vec![0.0f32; n];
+    let mut colour = vec![[0.0f32; 3]; n];
+    for i in 0..n {
+        let (ii, b) = (img.px[i], bg.px[i]);
+        let mut a = prior.v[i].clamp(0.0, 1.0);
+        for c in 0..3 {
+            let need = if ii[c] > b[c] + 1e-6 {
+                (ii[c] - b[c]) / (1.0 - b[c]).max(1e-6)
+            } else if ii[c] < b[c] - 1e-6 {
+                (b[c] - ii[c]) / b[c].max(1e-6)
+            } else {
+                0.0
+            };
+            a = a.max(need.min(1.0));
+        }
+        alpha[i] = a;
+        if a > 0.0 {
+            colour[i] = [0, 1, 2].map(|c| ((ii[c] - (1.0 - a) * b[c]) / a).clamp(0.0, 1.0));
+        }
+    }
+    (alpha, colour)
+}
+
+fn premul_from(colour: &[[f32; 3]], alpha: &[f32], w: u32, h: u32) -> PremulImage {
+    let px = colour.iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect();
+    PremulImage::from_pixels(w, h, px).expect("sizes match")
+}
+
+/// The part of `full` inside `region`, cropped to its non-transparent bounds.
+fn crop_layer(full: &PremulImage, region: impl Fn(usize) -> bool) -> PlacedLayer {
+    let mut masked = full.clone();
+    for (i, p) in masked.pixels_mut().iter_mut().enumerate() {
+        if !region(i) {
+            *p = [0.0; 4];
+        }
+    }
+    match masked.opaque_bounds() {
+        Some((x, y, w, h)) => PlacedLayer { pixels: masked.crop(x, y, w, h), x: x as i32, y: y as i32 },
+        None => PlacedLayer { pixels: PremulImage::new(0, 0), x: 0, y: 0 },
+    }
+}
