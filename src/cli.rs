@@ -39,6 +39,33 @@ pub enum Command {
     },
     /// Peel the brushed object (and its effects) off a photo.
     Decompose(DecomposeArgs),
+    /// Build synthetic multi-layer cases with ground truth from real photographs.
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 36)]
+        count: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Folder with the source photographs (scripts/fetch_sources.sh fills data/sources).
+        #[arg(long, default_value = "data/sources")]
+        sources: PathBuf,
+    },
+    /// Decompose every synthetic case in DIR and print a markdown table of scores.
+    Bench {
+        dir: PathBuf,
+        /// object: brush only the object; full: object and effects.
+        #[arg(long, default_value = "object")]
+        mask: String,
+        /// Score a peer's backgrounds (DIR/case/peer-NAME-MODE/background.png) instead.
+        #[arg(long)]
+        peer: Option<String>,
+        /// Write a contact sheet per case here.
+        #[arg(long)]
+        sheets: Option<PathBuf>,
+        #[arg(long, default_value = "balanced")]
+        quality: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +135,28 @@ pub fn run(cli: &Cli) -> Result<bool> {
         }
         Some(Command::Info { file }) => {
             print!("{}", info(file, &cli.import_options())?);
+            Ok(true)
+        }
+        Some(Command::Synth { out, count, seed, sources }) => {
+            let src = crate::bench::synth::Sources::load(sources).map_err(|e| anyhow!(e))?;
+            for i in 0..*count {
+                let case = crate::bench::synth::generate(&src, *seed, i);
+                crate::bench::synth::write_case(&case, &out.join(format!("case{i:03}")))?;
+            }
+            eprintln!("wrote {count} cases to {}", out.display());
+            Ok(true)
+        }
+        Some(Command::Bench { dir, mask, peer, sheets, quality }) => {
+            let mode = match mask.as_str() {
+                "object" => crate::bench::BrushMode::Object,
+                "full" => crate::bench::BrushMode::Full,
+                other => bail!("--mask {other}: expected object or full"),
+            };
+            let quality = crate::cli_decompose::parse_quality(quality)?;
+            let cases = crate::bench::load_cases(dir).map_err(|e| anyhow!(e))?;
+            let rows = crate::bench::run(&cases, mode, peer.as_deref(), sheets.as_deref(), quality).map_err(|e| anyhow!(e))?;
+            let who = peer.clone().unwrap_or_else(|| "layerdecomp".into());
+            print!("{}", crate::bench::table(&rows, &format!("{who}, --mask {}", crate::bench::mode_name(mode))));
             Ok(true)
         }
         Some(Command::Decompose(args)) => {

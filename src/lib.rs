@@ -6,6 +6,7 @@
 //! * [`engine`]: the decomposition engine (headless, UI-free).
 //! * [`ui`]: the editor.
 
+pub mod bench;
 pub mod cli;
 mod cli_decompose;
 pub mod compositor;

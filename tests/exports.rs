@@ -232,7 +232,14 @@ fn png_export_writes_every_layer_and_the_flattened_image() {
     assert_eq!(max_diff(flat.as_raw(), flatten(&doc).to_straight_rgba8().as_raw()), 0);
     // 16-bit output keeps what 8-bit rounds away.
     let files16 = io::export_png_layers(&doc, &dir.path().join("l16"), io::PngDepth::Sixteen).unwrap();
-    assert!(matches!(image::open(&files16[1]).unwrap(), image::DynamicImage::ImageRgba16(_)));
+    let back = io::import_image(&files16[1], &ImportOptions::default()).unwrap();
+    assert_eq!(back.source_bits, 16);
+    let want = png::layer_on_canvas(&doc, &doc.layers()[1]);
+    for (g, w) in back.image.pixels().iter().zip(want.pixels()) {
+        for c in 0..4 {
+            assert!((g[c] - w[c]).abs() < 2e-5, "16-bit PNG keeps the value: {g:?} vs {w:?}");
+        }
+    }
 }
 
 /// A writer that fails like a full disk after `left` bytes.

@@ -28,7 +28,8 @@ pub fn encode_png(img: &PremulImage, depth: PngDepth) -> Result<Vec<u8>, String>
         }
         PngDepth::Sixteen => {
             let rgba = img.to_straight_rgba16();
-            let bytes: Vec<u8> = rgba.as_raw().iter().flat_map(|v| v.to_be_bytes()).collect();
+            // The encoder takes 16-bit samples in native byte order and writes them big-endian.
+            let bytes: Vec<u8> = rgba.as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
             enc.write_image(&bytes, img.width(), img.height(), image::ExtendedColorType::Rgba16)
         }
     };
