@@ -62,6 +62,8 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     request.quality = quality;
     request.seed = args.seed;
     request.progress = Some(&on_progress);
+    // The command line has the machine to itself: use every core.
+    request.threads = std::thread::available_parallelism().ok().map(|n| n.get());
     let started = Instant::now();
     let result = decompose(&image, &request);
     if let Some(bar) = &bar {

@@ -112,6 +112,8 @@ pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&
                 let input = case.truth.input.to_premul();
                 let mut req = DecomposeRequest::new(case.mask_object.clone());
                 req.quality = quality;
+                // A benchmark measures the engine with every core (the editor leaves one free).
+                req.threads = std::thread::available_parallelism().ok().map(|n| n.get());
                 if mode == BrushMode::Full {
                     req.effect_hint = Some(case.mask_full.clone());
                 }

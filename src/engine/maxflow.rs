@@ -9,12 +9,20 @@ const NONE: u32 = u32::MAX;
 const TERMINAL: u32 = u32::MAX - 1;
 const ORPHAN: u32 = u32::MAX - 2;
 
+/// Capacities are solved in fixed point: floating-point residuals that should be zero but are
+/// 1e-8 make the algorithm push endless vanishing flows.
+const SCALE: f32 = 1024.0;
+
 #[derive(Clone, Copy)]
 struct Arc {
     head: u32,
     sister: u32,
-    /// Residual capacity from the arc's tail to its head.
-    cap: f32,
+    /// Residual capacity from the arc's tail to its head, in 1/SCALE units.
+    cap: i32,
+}
+
+fn fixed(v: f32) -> i32 {
+    (v * SCALE).round().clamp(-1e9, 1e9) as i32
 }
 
 /// A graph under construction: add nodes' terminal capacities and undirected edges, then `cut`.
@@ -43,8 +51,10 @@ impl GraphBuilder {
     /// Solve. Returns the flow value and, per node, `true` when it lies on the source side.
     /// `cancelled` is polled every few thousand augmentations; a cancelled solve returns `None`.
     pub fn cut(self, cancelled: &dyn Fn() -> bool) -> Option<(f64, Vec<bool>)> {
-        let mut g = Graph::new(self.tr_cap, &self.edges);
-        let flow = g.maxflow(cancelled)?;
+        let tr: Vec<i32> = self.tr_cap.iter().map(|&c| fixed(c)).collect();
+        let edges: Vec<(u32, u32, i32, i32)> = self.edges.iter().map(|&(i, j, a, b)| (i, j, fixed(a.max(0.0)), fixed(b.max(0.0)))).collect();
+        let mut g = Graph::new(tr, &edges);
+        let flow = g.maxflow(cancelled)? as f64 / SCALE as f64;
         let side = (0..g.parent.len()).map(|i| g.parent[i] != NONE && !g.is_sink[i]).collect();
         Some((flow, side))
     }
@@ -53,7 +63,7 @@ impl GraphBuilder {
 struct Graph {
     first: Vec<u32>,
     arcs: Vec<Arc>,
-    tr_cap: Vec<f32>,
+    tr_cap: Vec<i32>,
     parent: Vec<u32>,
     is_sink: Vec<bool>,
     ts: Vec<u32>,
@@ -65,7 +75,7 @@ struct Graph {
 }
 
 impl Graph {
-    fn new(tr_cap: Vec<f32>, edges: &[(u32, u32, f32, f32)]) -> Self {
+    fn new(tr_cap: Vec<i32>, edges: &[(u32, u32, i32, i32)]) -> Self {
         let n = tr_cap.len();
         let mut degree = vec![0u32; n + 1];
         for &(i, j, _, _) in edges {
@@ -77,7 +87,7 @@ impl Graph {
         }
         let first = degree.clone();
         let mut fill = degree;
-        let mut arcs = vec![Arc { head: 0, sister: 0, cap: 0.0 }; edges.len() * 2];
+        let mut arcs = vec![Arc { head: 0, sister: 0, cap: 0 }; edges.len() * 2];
         for &(i, j, cij, cji) in edges {
             let a = fill[i as usize];
             fill[i as usize] += 1;
@@ -122,17 +132,17 @@ impl Graph {
         None
     }
 
-    fn maxflow(&mut self, cancelled: &dyn Fn() -> bool) -> Option<f64> {
+    fn maxflow(&mut self, cancelled: &dyn Fn() -> bool) -> Option<i64> {
         let n = self.tr_cap.len();
-        let mut flow = 0.0f64;
+        let mut flow = 0i64;
         for i in 0..n {
             let c = self.tr_cap[i];
-            if c > 0.0 {
+            if c > 0 {
                 self.is_sink[i] = false;
                 self.parent[i] = TERMINAL;
                 self.set_active(i as u32);
                 self.dist[i] = 1;
-            } else if c < 0.0 {
+            } else if c < 0 {
                 self.is_sink[i] = true;
                 self.parent[i] = TERMINAL;
                 self.set_active(i as u32);
@@ -159,7 +169,7 @@ impl Graph {
             if let Some(a) = middle {
                 // Keep growing from i after this augmentation.
                 current = Some(i);
-                flow += self.augment(a) as f64;
+                flow += self.augment(a) as i64;
                 self.adopt_orphans();
             }
         }
@@ -174,7 +184,7 @@ impl Graph {
             let arc = self.arcs[a];
             let j = arc.head as usize;
             if !self.is_sink[iu] {
-                if arc.cap <= 0.0 {
+                if arc.cap <= 0 {
                     continue;
                 }
                 if self.parent[j] == NONE {
@@ -191,7 +201,7 @@ impl Graph {
                     self.dist[j] = self.dist[iu] + 1;
                 }
             } else {
-                if self.arcs[arc.sister as usize].cap <= 0.0 {
+                if self.arcs[arc.sister as usize].cap <= 0 {
                     continue;
                 }
                 if self.parent[j] == NONE {
@@ -213,7 +223,7 @@ impl Graph {
     }
 
     /// Push the bottleneck along source → middle arc → sink; saturated tree arcs orphan nodes.
-    fn augment(&mut self, middle: usize) -> f32 {
+    fn augment(&mut self, middle: usize) -> i32 {
         let mid = self.arcs[middle];
         let mut bottleneck = mid.cap;
         // Source side: walk from the middle arc's tail to the source.
@@ -252,14 +262,14 @@ impl Graph {
             let arc = self.arcs[a as usize];
             self.arcs[a as usize].cap += bottleneck;
             self.arcs[arc.sister as usize].cap -= bottleneck;
-            if self.arcs[arc.sister as usize].cap <= 0.0 {
+            if self.arcs[arc.sister as usize].cap <= 0 {
                 self.parent[i] = ORPHAN;
                 self.orphans.push_front(i as u32);
             }
             i = arc.head as usize;
         }
         self.tr_cap[i] -= bottleneck;
-        if self.tr_cap[i] <= 0.0 {
+        if self.tr_cap[i] <= 0 {
             self.parent[i] = ORPHAN;
             self.orphans.push_front(i as u32);
         }
@@ -272,14 +282,14 @@ impl Graph {
             let arc = self.arcs[a as usize];
             self.arcs[arc.sister as usize].cap += bottleneck;
             self.arcs[a as usize].cap -= bottleneck;
-            if self.arcs[a as usize].cap <= 0.0 {
+            if self.arcs[a as usize].cap <= 0 {
                 self.parent[i] = ORPHAN;
                 self.orphans.push_front(i as u32);
             }
             i = arc.head as usize;
         }
         self.tr_cap[i] += bottleneck;
-        if self.tr_cap[i] >= 0.0 {
+        if self.tr_cap[i] >= 0 {
             self.parent[i] = ORPHAN;
             self.orphans.push_front(i as u32);
         }
@@ -302,7 +312,7 @@ impl Graph {
             let arc = self.arcs[a0];
             // Capacity along the tree direction: towards i in the source tree, away in the sink tree.
             let cap = if sink { arc.cap } else { self.arcs[arc.sister as usize].cap };
-            if cap <= 0.0 {
+            if cap <= 0 {
                 continue;
             }
             let mut j = arc.head as usize;
@@ -361,7 +371,7 @@ impl Graph {
                 continue;
             }
             let cap = if sink { arc.cap } else { self.arcs[arc.sister as usize].cap };
-            if cap > 0.0 {
+            if cap > 0 {
                 self.set_active(j as u32);
             }
             if pa != TERMINAL && pa != ORPHAN && self.arcs[pa as usize].head == i {

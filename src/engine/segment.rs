@@ -31,21 +31,20 @@ impl Default for SegmentParams {
     }
 }
 
-/// Pixels of the region of interest, on a grid that may be smaller than the image.
+/// The region of interest resampled to a grid of `gw × gh` cells.
 struct Grid {
-    x0: usize,
-    y0: usize,
-    /// Region size in image pixels.
-    rw: usize,
-    rh: usize,
     img: Rgb,
     /// May be object.
     unknown: Vec<bool>,
-    /// Initial object guess (the brush).
+    /// The brush (the initial object guess).
     brush: Vec<bool>,
 }
 
 /// Segment the object the brush marks. `protect` pixels are never object.
+///
+/// Coarse to fine: the full GrabCut runs on a small grid (≤ `max_pixels / 4` cells), then one
+/// more cut at the working resolution decides only a band around the coarse boundary (a
+/// "banded" graph cut), so large photos cost little more than small ones.
 pub fn segment(
     img: &Rgb,
     brush: &Mask,
@@ -69,41 +68,68 @@ pub fn segment(
     let x1 = (bx as usize + bw as usize + ring).min(w);
     let y1 = (by as usize + bh as usize + ring).min(h);
     let (rw, rh) = (x1 - x0, y1 - y0);
-    let scale = ((params.max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
-    let (gw, gh) = (((rw as f32 * scale).round() as usize).max(1), ((rh as f32 * scale).round() as usize).max(1));
     let crop = img.crop(x0, y0, rw, rh);
-    let gimg = if (gw, gh) == (rw, rh) { crop } else { area_resize(&crop, gw, gh) };
-    let sample = |m: &Mask, gx: usize, gy: usize| -> bool {
-        let x = x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize;
-        let y = y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize;
-        m.get(x.min(w - 1) as u32, y.min(h - 1) as u32)
-    };
-    let mut g_unknown = vec![false; gw * gh];
-    let mut g_brush = vec![false; gw * gh];
-    for gy in 0..gh {
-        for gx in 0..gw {
-            g_unknown[gy * gw + gx] = sample(&unknown, gx, gy);
-            g_brush[gy * gw + gx] = g_unknown[gy * gw + gx] && sample(brush, gx, gy);
+    let make_grid = |max_pixels: usize| -> Grid {
+        let scale = ((max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
+        let (gw, gh) = (((rw as f32 * scale).round() as usize).max(1), ((rh as f32 * scale).round() as usize).max(1));
+        let gimg = if (gw, gh) == (rw, rh) { crop.clone() } else { area_resize(&crop, gw, gh) };
+        let sample = |m: &Mask, gx: usize, gy: usize| -> bool {
+            let x = x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize;
+            let y = y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize;
+            m.get(x.min(w - 1) as u32, y.min(h - 1) as u32)
+        };
+        let mut g_unknown = vec![false; gw * gh];
+        let mut g_brush = vec![false; gw * gh];
+        for gy in 0..gh {
+            for gx in 0..gw {
+                g_unknown[gy * gw + gx] = sample(&unknown, gx, gy);
+                g_brush[gy * gw + gx] = g_unknown[gy * gw + gx] && sample(brush, gx, gy);
+            }
         }
-    }
-    let grid = Grid { x0, y0, rw, rh, img: gimg, unknown: g_unknown, brush: g_brush };
-    let labels = grabcut(&grid, params, rng, cancelled)?;
+        Grid { img: gimg, unknown: g_unknown, brush: g_brush }
+    };
+    let fine = make_grid(params.max_pixels);
+    let coarse = make_grid(params.max_pixels / 4);
+    let (cw, ch) = (coarse.img.w, coarse.img.h);
+    let (coarse_labels, models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
+    let (gw, gh) = (fine.img.w, fine.img.h);
+    let labels = if (gw, gh) == (cw, ch) {
+        coarse_labels
+    } else {
+        // Upsample the coarse labels; only a band around their boundary is cut again.
+        let up: Vec<bool> = (0..gw * gh)
+            .map(|i| {
+                let (x, y) = (i % gw, i / gw);
+                let cx = ((x as f32 + 0.5) / gw as f32 * cw as f32) as usize;
+                let cy = ((y as f32 + 0.5) / gh as f32 * ch as f32) as usize;
+                coarse_labels[cy.min(ch - 1) * cw + cx.min(cw - 1)]
+            })
+            .collect();
+        let up_mask = Mask::from_bytes(gw as u32, gh as u32, up.iter().map(|&b| b as u8).collect()).expect("sizes match");
+        let band_r = 3.0 * gw as f32 / cw as f32;
+        let band = up_mask.dilate(band_r).minus(&up_mask.erode(band_r));
+        let band_unknown: Vec<bool> = (0..gw * gh).map(|i| fine.unknown[i] && band.at(i)).collect();
+        let fixed_fg: Vec<bool> = (0..gw * gh).map(|i| fine.unknown[i] && !band.at(i) && up[i]).collect();
+        let mut refine = params.clone();
+        refine.iterations = 1;
+        grabcut(&fine.img, &band_unknown, &up, &fixed_fg, models.as_ref(), &refine, rng, cancelled)?.0
+    };
     let labels = keep_significant_components(&labels, gw, gh);
     let labels = fill_small_holes(&labels, gw, gh, 0.1);
 
     // Back to image pixels: bilinear on the 0/1 labels, threshold at ½.
     let mut out = Mask::new(w as u32, h as u32);
-    for y in 0..grid.rh {
-        let gyf = ((y as f32 + 0.5) / grid.rh as f32 * gh as f32 - 0.5).clamp(0.0, (gh - 1) as f32);
+    for y in 0..rh {
+        let gyf = ((y as f32 + 0.5) / rh as f32 * gh as f32 - 0.5).clamp(0.0, (gh - 1) as f32);
         let (gy, fy) = (gyf.floor() as usize, gyf.fract());
         let gy1 = (gy + 1).min(gh - 1);
-        for x in 0..grid.rw {
-            let gxf = ((x as f32 + 0.5) / grid.rw as f32 * gw as f32 - 0.5).clamp(0.0, (gw - 1) as f32);
+        for x in 0..rw {
+            let gxf = ((x as f32 + 0.5) / rw as f32 * gw as f32 - 0.5).clamp(0.0, (gw - 1) as f32);
             let (gx, fx) = (gxf.floor() as usize, gxf.fract());
             let gx1 = (gx + 1).min(gw - 1);
             let l = |xx: usize, yy: usize| labels[yy * gw + xx] as u8 as f32;
             let v = (l(gx, gy) * (1.0 - fx) + l(gx1, gy) * fx) * (1.0 - fy) + (l(gx, gy1) * (1.0 - fx) + l(gx1, gy1) * fx) * fy;
-            let (ix, iy) = ((grid.x0 + x) as u32, (grid.y0 + y) as u32);
+            let (ix, iy) = ((x0 + x) as u32, (y0 + y) as u32);
             if v >= 0.5 && unknown.get(ix, iy) {
                 out.set(ix, iy, true);
             }
@@ -121,10 +147,23 @@ fn area_resize(img: &Rgb, w: usize, h: usize) -> Rgb {
     cur.resize(w, h)
 }
 
-fn grabcut(grid: &Grid, params: &SegmentParams, rng: &mut Rng, cancelled: &dyn Fn() -> bool) -> Result<Vec<bool>, Cancelled> {
-    let (w, h) = (grid.img.w, grid.img.h);
-    let px = &grid.img.px;
-    let mut fg = grid.brush.clone();
+/// GrabCut rounds over the `unknown` cells. Cells outside `unknown` are fixed: object where
+/// `fixed_fg`, background elsewhere. `models` (object, background) skip the model fitting.
+/// Returns the labels and the last models.
+#[allow(clippy::too_many_arguments)]
+fn grabcut(
+    img: &Rgb,
+    unknown: &[bool],
+    init: &[bool],
+    fixed_fg: &[bool],
+    models: Option<&(Gmm, Gmm)>,
+    params: &SegmentParams,
+    rng: &mut Rng,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<(Vec<bool>, Option<(Gmm, Gmm)>), Cancelled> {
+    let (w, h) = (img.w, img.h);
+    let px = &img.px;
+    let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
     // β from the mean squared colour difference of neighbours (Rother et al.).
     let offsets: [(isize, isize, f32); 4] = [(1, 0, 1.0), (0, 1, 1.0), (1, 1, std::f32::consts::FRAC_1_SQRT_2), (-1, 1, std::f32::consts::FRAC_1_SQRT_2)];
     let (mut sum, mut n) = (0.0f64, 0usize);
@@ -140,35 +179,39 @@ fn grabcut(grid: &Grid, params: &SegmentParams, rng: &mut Rng, cancelled: &dyn F
         }
     }
     let beta = if sum > 0.0 { (n as f64 / (2.0 * sum)) as f32 } else { 0.0 };
-    // Node index of each unknown pixel.
+    // Node index of each unknown cell.
     let mut node = vec![u32::MAX; w * h];
     let mut count = 0usize;
     for i in 0..w * h {
-        if grid.unknown[i] {
+        if unknown[i] {
             node[i] = count as u32;
             count += 1;
         }
     }
+    let mut last_models = models.cloned();
     if count == 0 {
-        return Ok(fg);
+        return Ok((fg, last_models));
     }
     for _round in 0..params.iterations {
         if cancelled() {
             return Err(Cancelled);
         }
-        let fg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| fg[i]).map(|i| px[i]).collect();
-        let bg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| !fg[i]).map(|i| px[i]).collect();
-        let (Some(fg_model), Some(bg_model)) = (
-            Gmm::fit(&fg_samples, params.components, 20_000, rng),
-            Gmm::fit(&bg_samples, params.components, 20_000, rng),
-        ) else {
-            break;
+        let (fg_model, bg_model) = match models {
+            Some(m) => m.clone(),
+            None => {
+                let fg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| fg[i]).map(|i| px[i]).collect();
+                let bg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| !fg[i]).map(|i| px[i]).collect();
+                match (Gmm::fit(&fg_samples, params.components, 20_000, rng), Gmm::fit(&bg_samples, params.components, 20_000, rng)) {
+                    (Some(f), Some(b)) => (f, b),
+                    _ => break,
+                }
+            }
         };
         let mut g = GraphBuilder::new(count);
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
-                if grid.unknown[i] {
+                if unknown[i] {
                     let c = &px[i];
                     // Source side = object: labelling background costs the background's −ln p.
                     g.add_terminal(node[i] as usize, bg_model.cost(c), fg_model.cost(c));
@@ -180,11 +223,14 @@ fn grabcut(grid: &Grid, params: &SegmentParams, rng: &mut Rng, cancelled: &dyn F
                     }
                     let j = ny as usize * w + nx as usize;
                     let wgt = params.gamma * inv_dist * (-beta * diff2(&px[i], &px[j])).exp();
-                    match (grid.unknown[i], grid.unknown[j]) {
+                    // A fixed neighbour turns the edge into a terminal cost.
+                    let fixed_cost = |g: &mut GraphBuilder, node_i: usize, other: usize| {
+                        if fixed_fg[other] { g.add_terminal(node_i, wgt, 0.0) } else { g.add_terminal(node_i, 0.0, wgt) }
+                    };
+                    match (unknown[i], unknown[j]) {
                         (true, true) => g.add_edge(node[i] as usize, node[j] as usize, wgt, wgt),
-                        // A fixed-background neighbour: being object costs the edge.
-                        (true, false) => g.add_terminal(node[i] as usize, 0.0, wgt),
-                        (false, true) => g.add_terminal(node[j] as usize, 0.0, wgt),
+                        (true, false) => fixed_cost(&mut g, node[i] as usize, j),
+                        (false, true) => fixed_cost(&mut g, node[j] as usize, i),
                         (false, false) => {}
                     }
                 }
@@ -193,15 +239,18 @@ fn grabcut(grid: &Grid, params: &SegmentParams, rng: &mut Rng, cancelled: &dyn F
         let Some((_, side)) = g.cut(cancelled) else { return Err(Cancelled) };
         let mut changed = 0usize;
         for i in 0..w * h {
-            let new = grid.unknown[i] && side[node[i] as usize];
-            changed += (new != fg[i]) as usize;
-            fg[i] = new;
+            if unknown[i] {
+                let new = side[node[i] as usize];
+                changed += (new != fg[i]) as usize;
+                fg[i] = new;
+            }
         }
+        last_models = Some((fg_model, bg_model));
         if changed * 1000 < count {
             break;
         }
     }
-    Ok(fg)
+    Ok((fg, last_models))
 }
 
 fn diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
