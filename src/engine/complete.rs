@@ -22,11 +22,13 @@ pub struct CompletionParams {
     pub coarse_hole_size: usize,
     /// Context band around the hole, as a multiple of the hole's larger side (at least 48 px).
     pub context: f32,
+    /// Weight scale of the very last vote (see `vote`).
+    pub final_softness: f32,
 }
 
 impl Default for CompletionParams {
     fn default() -> Self {
-        Self { patch: 7, em_iterations: 8, pm_sweeps: 3, coarse_hole_size: 24, context: 1.0 }
+        Self { patch: 7, em_iterations: 8, pm_sweeps: 3, coarse_hole_size: 24, context: 1.0, final_softness: 1e6 }
     }
 }
 
@@ -155,7 +157,7 @@ fn fill(
         if current.is_some() {
             // Copy the fine level's own pixels through the upsampled field right away, instead of
             // starting from the blurry enlargement of the coarse result.
-            est = vote(&est, &level.hole, &geo, &field, &dist, r);
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0);
             for (k, &(tx, ty)) in geo.targets.iter().enumerate() {
                 dist[k] = patch_distance(&est, tx, ty, field[k].0, field[k].1, r, f32::MAX);
             }
@@ -168,7 +170,8 @@ fn fill(
                 let seed = lrng.next_u64();
                 patchmatch_sweep(&est, &geo, &mut field, &mut dist, r, search_radius, (it + sweep) % 2 == 1, seed, cancelled);
             }
-            est = vote(&est, &level.hole, &geo, &field, &dist, r);
+            let last = l == 0 && it + 1 == iters[l];
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, if last { params.final_softness } else { 1.0 });
             done_work += work[l] / iters[l] as f32;
             progress((done_work / total_work).min(1.0));
         }
@@ -349,11 +352,12 @@ fn patchmatch_sweep(
 
 /// EM voting: each hole pixel becomes the weighted mean of what the overlapping patches' matches
 /// say it should be. Weights favour good matches, which keeps texture sharp.
-fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[f32], r: usize) -> Rgb {
+fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[f32], r: usize, softness: f32) -> Rgb {
     let mut sorted: Vec<f32> = dist.to_vec();
-    // A low percentile as the weight scale: good matches dominate, which keeps texture sharp.
-    let mid = sorted.len() / 4;
-    let sigma2 = if sorted.is_empty() { 1.0 } else { *sorted.select_nth_unstable_by(mid, f32::total_cmp).1 }.max(1e-6);
+    // The median match distance, times `softness`, is the weight scale: small values let the
+    // best matches dominate (sharp texture), larger ones average more (less noise).
+    let mid = sorted.len() / 2;
+    let sigma2 = (if sorted.is_empty() { 1.0 } else { *sorted.select_nth_unstable_by(mid, f32::total_cmp).1 } * softness).max(1e-6);
     let (w, h) = (est.w, est.h);
     let r = r as isize;
     let mut out = est.clone();

@@ -293,7 +293,7 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
             background.px[i] = img.px[i];
         }
     }
-    refine_edge_background(&img, &alpha, &mut background);
+    refine_edge_background(&img, &alpha, req.effect_hint.as_ref(), &mut background);
     // Quantise the background to the 8 bits it is written with *before* unmixing, so the
     // foreground explains the photo over the file's background, not over a float we never write.
     for p in &mut background.px {
@@ -320,7 +320,7 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
 /// alpha is low this observed background replaces the invented fill, so the edge carries no
 /// halo of made-up texture; where alpha is high the fill stays (division by 1 − a would amplify
 /// noise).
-fn refine_edge_background(img: &Rgb, alpha: &Plane, background: &mut Rgb) {
+fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, background: &mut Rgb) {
     let (w, h) = (img.w, img.h);
     let band = Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a > 0.0 && a < 1.0) as u8).collect()).expect("sizes match");
     let Some((bx, by, bw, bh)) = band.bounds() else { return };
@@ -338,7 +338,9 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, background: &mut Rgb) {
         for x in 0..rw {
             let i = (y0 + y) * w + x0 + x;
             let a = alpha.v[i];
-            if a <= 0.0 || a >= 0.7 {
+            // Under an effect (a shadow at the contact line) the seen surface is not the clean
+            // background: keep the fill there.
+            if a <= 0.0 || a >= 0.7 || effect_hint.is_some_and(|m| m.at(i)) {
                 continue;
             }
             let t = ((0.7 - a) / 0.4).clamp(0.0, 1.0);
