@@ -133,6 +133,9 @@ fn fill(
         let (mut est, mut field) = match (&current, &nnf) {
             (Some(prev), Some(prev_nnf)) => {
                 let field = upsample_nnf(prev_nnf, prev.w, prev.h, &geo, &mut lrng);
+                if cancelled() {
+                    return Err(Cancelled);
+                }
                 let mut est = level.img.clone();
                 // Seed the hole with the coarse solution, then vote from the upsampled field.
                 let up = prev.resize(w, h);
@@ -149,17 +152,27 @@ fn fill(
                 (est, field)
             }
         };
-        let mut dist = vec![f32::MAX; geo.targets.len()];
-        for (k, &(tx, ty)) in geo.targets.iter().enumerate() {
-            dist[k] = patch_distance(&est, tx, ty, field[k].0, field[k].1, r, f32::MAX);
+        if cancelled() {
+            return Err(Cancelled);
+        }
+        let mut dist = field_distances(&est, &geo, &field, r, cancelled);
+        if cancelled() {
+            return Err(Cancelled);
         }
         let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
         if current.is_some() {
             // Copy the fine level's own pixels through the upsampled field right away, instead of
             // starting from the blurry enlargement of the coarse result.
-            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0);
-            for (k, &(tx, ty)) in geo.targets.iter().enumerate() {
-                dist[k] = patch_distance(&est, tx, ty, field[k].0, field[k].1, r, f32::MAX);
+            if cancelled() {
+                return Err(Cancelled);
+            }
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0, cancelled);
+            if cancelled() {
+                return Err(Cancelled);
+            }
+            dist = field_distances(&est, &geo, &field, r, cancelled);
+            if cancelled() {
+                return Err(Cancelled);
             }
         }
         for it in 0..iters[l] {
@@ -170,8 +183,14 @@ fn fill(
                 let seed = lrng.next_u64();
                 patchmatch_sweep(&est, &geo, &mut field, &mut dist, r, search_radius, (it + sweep) % 2 == 1, seed, cancelled);
             }
+            if cancelled() {
+                return Err(Cancelled);
+            }
             let last = l == 0 && it + 1 == iters[l];
-            est = vote(&est, &level.hole, &geo, &field, &dist, r, if last { params.final_softness } else { 1.0 });
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, if last { params.final_softness } else { 1.0 }, cancelled);
+            if cancelled() {
+                return Err(Cancelled);
+            }
             done_work += work[l] / iters[l] as f32;
             progress((done_work / total_work).min(1.0));
         }
@@ -246,6 +265,16 @@ impl Geometry {
     }
 }
 
+/// The patch distance of every target to its current match.
+/// A cancelled call returns early with meaningless values; the caller checks and discards them.
+fn field_distances(est: &Rgb, geo: &Geometry, field: &[(u32, u32)], r: usize, cancelled: &(dyn Fn() -> bool + Sync)) -> Vec<f32> {
+    geo.targets
+        .par_iter()
+        .zip(field)
+        .map(|(&(tx, ty), &(sx, sy))| if cancelled() { 0.0 } else { patch_distance(est, tx, ty, sx, sy, r, f32::MAX) })
+        .collect()
+}
+
 /// Sum of squared differences between the patch at target (tx, ty) — coordinates clamped to
 /// the image — and the source patch at (sx, sy), stopping early once over `cutoff`.
 #[inline]
@@ -302,7 +331,10 @@ fn patchmatch_sweep(
         let len = f.len();
         let order: Box<dyn Iterator<Item = usize>> = if reverse { Box::new((0..len).rev()) } else { Box::new(0..len) };
         let step: isize = if reverse { 1 } else { -1 };
-        for k in order {
+        for (step_count, k) in order.enumerate() {
+            if step_count % 1024 == 1023 && cancelled() {
+                return;
+            }
             let (tx, ty) = geo.targets[base + k];
             let mut best = f[k];
             let mut best_d = d[k];
@@ -352,7 +384,8 @@ fn patchmatch_sweep(
 
 /// EM voting: each hole pixel becomes the weighted mean of what the overlapping patches' matches
 /// say it should be. Weights favour good matches, which keeps texture sharp.
-fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[f32], r: usize, softness: f32) -> Rgb {
+#[allow(clippy::too_many_arguments)]
+fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[f32], r: usize, softness: f32, cancelled: &(dyn Fn() -> bool + Sync)) -> Rgb {
     let mut sorted: Vec<f32> = dist.to_vec();
     // The median match distance, times `softness`, is the weight scale: small values let the
     // best matches dominate (sharp texture), larger ones average more (less noise).
@@ -362,6 +395,10 @@ fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[
     let r = r as isize;
     let mut out = est.clone();
     out.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        // A cancelled vote stops early; the caller discards its result.
+        if cancelled() {
+            return;
+        }
         for (x, px) in row.iter_mut().enumerate() {
             if !hole[y * w + x] {
                 continue;
@@ -498,10 +535,17 @@ fn onion_peel_fill(img: &Rgb, hole: &[bool], geo: &Geometry, r: usize, cancelled
 /// Fill the hole by repeated neighbour averaging from its boundary inwards (onion peel): a
 /// smooth first guess for the coarsest level.
 pub fn diffuse_fill(img: &Rgb, hole: &[bool]) -> Rgb {
+    let known: Vec<bool> = hole.iter().map(|&b| !b).collect();
+    diffuse_from(img, &known, hole)
+}
+
+/// Spread the colours of `known` pixels into the `todo` pixels, ring by ring (each ring takes the
+/// mean of its already-set 8-neighbours). Pixels in neither set are left alone and never used.
+pub fn diffuse_from(img: &Rgb, known: &[bool], todo: &[bool]) -> Rgb {
     let (w, h) = (img.w, img.h);
     let mut out = img.clone();
-    let mut known: Vec<bool> = hole.iter().map(|&b| !b).collect();
-    let mut remaining: Vec<usize> = (0..w * h).filter(|&i| hole[i]).collect();
+    let mut set: Vec<bool> = known.to_vec();
+    let mut remaining: Vec<usize> = (0..w * h).filter(|&i| todo[i] && !known[i]).collect();
     while !remaining.is_empty() {
         let mut next = Vec::new();
         let mut updates = Vec::new();
@@ -515,7 +559,7 @@ pub fn diffuse_fill(img: &Rgb, hole: &[bool]) -> Rgb {
                     continue;
                 }
                 let j = ny as usize * w + nx as usize;
-                if known[j] {
+                if set[j] {
                     let p = out.px[j];
                     acc = [acc[0] + p[0], acc[1] + p[1], acc[2] + p[2]];
                     n += 1.0;
@@ -528,7 +572,7 @@ pub fn diffuse_fill(img: &Rgb, hole: &[bool]) -> Rgb {
             }
         }
         if updates.is_empty() {
-            // No known pixel anywhere: grey.
+            // Unreachable from any known pixel: grey.
             for &i in &next {
                 out.px[i] = [0.5; 3];
             }
@@ -536,7 +580,7 @@ pub fn diffuse_fill(img: &Rgb, hole: &[bool]) -> Rgb {
         }
         for (i, p) in updates {
             out.px[i] = p;
-            known[i] = true;
+            set[i] = true;
         }
         remaining = next;
     }

@@ -261,6 +261,9 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     }
     let alpha = matte(&img, &seg, &matte_params);
     reporter.report(Stage::Completing, MATTE_END);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
 
     // The hole: everything the object touches, a little margin so no edge colour leaks into the
     // context, and the effect hint.
@@ -283,6 +286,9 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
         &cancel,
     )?;
     reporter.report(Stage::Finishing, COMPLETE_END);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
 
     // Final background: completed in the hole, except where nothing covers the surface (alpha 0
     // and no effect hint): there the photo *is* the background.
@@ -294,6 +300,9 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
         }
     }
     refine_edge_background(&img, &alpha, req.effect_hint.as_ref(), &mut background);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
     // Quantise the background to the 8 bits it is written with *before* unmixing, so the
     // foreground explains the photo over the file's background, not over a float we never write.
     for p in &mut background.px {
@@ -301,12 +310,15 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     }
     let (fg_alpha, fg_colour) = unmix(&img, &background, &alpha);
     let foreground = premul_from(&fg_colour, &fg_alpha, w, h);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
 
-    let object = crop_layer(&foreground, |i| object_region.at(i));
+    let object = crop_layer(&foreground, &object_region);
     let effect_region = hole.minus(&object_region);
     let mut effects = Vec::new();
     if !effect_region.is_empty() {
-        let layer = crop_layer(&foreground, |i| effect_region.at(i));
+        let layer = crop_layer(&foreground, &effect_region);
         if layer.pixels.width() > 0 {
             effects.push(EffectLayer { kind: EffectKind::Other, layer, confidence: 1.0 });
         }
@@ -329,11 +341,13 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
     let (x1, y1) = ((bx as usize + bw as usize + pad).min(w), (by as usize + bh as usize + pad).min(h));
     let (rw, rh) = (x1 - x0, y1 - y0);
     let crop = img.crop(x0, y0, rw, rh);
-    let unknown: Vec<bool> = (0..rw * rh).map(|i| alpha.v[(y0 + i / rw) * w + x0 + i % rw] < 0.95).collect();
-    if unknown.iter().all(|&u| u) {
+    let a_at = |i: usize| alpha.v[(y0 + i / rw) * w + x0 + i % rw];
+    let solid: Vec<bool> = (0..rw * rh).map(|i| a_at(i) >= 0.95).collect();
+    let soft: Vec<bool> = (0..rw * rh).map(|i| a_at(i) > 0.0 && a_at(i) < 0.95).collect();
+    if !solid.iter().any(|&s| s) {
         return;
     }
-    let fg = super::complete::diffuse_fill(&crop, &unknown);
+    let fg = super::complete::diffuse_from(&crop, &solid, &soft);
     for y in 0..rh {
         for x in 0..rw {
             let i = (y0 + y) * w + x0 + x;
@@ -374,28 +388,27 @@ fn presets(q: Quality) -> (SegmentParams, MattingParams, CompletionParams) {
 /// Smallest alpha ≥ `prior` such that `F = (I − (1 − a)·B) / a` lies in [0, 1] per channel
 /// (the minimal-alpha unmixing of `shared/notes/layer-math.md`), and that `F`.
 pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
-    let n = img.px.len();
-    let mut alpha = vec![0.0f32; n];
-    let mut colour = vec![[0.0f32; 3]; n];
-    for i in 0..n {
-        let (ii, b) = (img.px[i], bg.px[i]);
-        let mut a = prior.v[i].clamp(0.0, 1.0);
-        for c in 0..3 {
-            let need = if ii[c] > b[c] + 1e-6 {
-                (ii[c] - b[c]) / (1.0 - b[c]).max(1e-6)
-            } else if ii[c] < b[c] - 1e-6 {
-                (b[c] - ii[c]) / b[c].max(1e-6)
-            } else {
-                0.0
-            };
-            a = a.max(need.min(1.0));
-        }
-        alpha[i] = a;
-        if a > 0.0 {
-            colour[i] = [0, 1, 2].map(|c| ((ii[c] - (1.0 - a) * b[c]) / a).clamp(0.0, 1.0));
-        }
-    }
-    (alpha, colour)
+    use rayon::prelude::*;
+    img.px
+        .par_iter()
+        .zip(&bg.px)
+        .zip(&prior.v)
+        .map(|((ii, b), &p)| {
+            let mut a = p.clamp(0.0, 1.0);
+            for c in 0..3 {
+                let need = if ii[c] > b[c] + 1e-6 {
+                    (ii[c] - b[c]) / (1.0 - b[c]).max(1e-6)
+                } else if ii[c] < b[c] - 1e-6 {
+                    (b[c] - ii[c]) / b[c].max(1e-6)
+                } else {
+                    0.0
+                };
+                a = a.max(need.min(1.0));
+            }
+            let colour = if a > 0.0 { [0, 1, 2].map(|c| ((ii[c] - (1.0 - a) * b[c]) / a).clamp(0.0, 1.0)) } else { [0.0; 3] };
+            (a, colour)
+        })
+        .unzip()
 }
 
 fn premul_from(colour: &[[f32; 3]], alpha: &[f32], w: u32, h: u32) -> PremulImage {
@@ -404,15 +417,30 @@ fn premul_from(colour: &[[f32; 3]], alpha: &[f32], w: u32, h: u32) -> PremulImag
 }
 
 /// The part of `full` inside `region`, cropped to its non-transparent bounds.
-fn crop_layer(full: &PremulImage, region: impl Fn(usize) -> bool) -> PlacedLayer {
-    let mut masked = full.clone();
-    for (i, p) in masked.pixels_mut().iter_mut().enumerate() {
-        if !region(i) {
-            *p = [0.0; 4];
+fn crop_layer(full: &PremulImage, region: &Mask) -> PlacedLayer {
+    let w = full.width() as usize;
+    let keep = |i: usize| region.at(i) && full.pixels()[i][3] > 0.0;
+    let Some((rx, ry, rw, rh)) = region.bounds() else {
+        return PlacedLayer { pixels: PremulImage::new(0, 0), x: 0, y: 0 };
+    };
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in ry as usize..(ry + rh) as usize {
+        for x in rx as usize..(rx + rw) as usize {
+            if keep(y * w + x) {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            }
         }
     }
-    match masked.opaque_bounds() {
-        Some((x, y, w, h)) => PlacedLayer { pixels: masked.crop(x, y, w, h), x: x as i32, y: y as i32 },
-        None => PlacedLayer { pixels: PremulImage::new(0, 0), x: 0, y: 0 },
+    if x0 == usize::MAX {
+        return PlacedLayer { pixels: PremulImage::new(0, 0), x: 0, y: 0 };
     }
+    let (cw, ch) = (x1 - x0 + 1, y1 - y0 + 1);
+    let mut px = Vec::with_capacity(cw * ch);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let i = y * w + x;
+            px.push(if keep(i) { full.pixels()[i] } else { [0.0; 4] });
+        }
+    }
+    PlacedLayer { pixels: PremulImage::from_pixels(cw as u32, ch as u32, px).expect("sizes match"), x: x0 as i32, y: y0 as i32 }
 }

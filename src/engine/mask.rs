@@ -107,16 +107,35 @@ impl Mask {
 
     /// Pixels within Euclidean distance `r` of an on pixel.
     pub fn dilate(&self, r: f32) -> Self {
-        let d = distance_sq_to(self, true);
-        let r2 = r * r;
-        Self { width: self.width, height: self.height, data: d.iter().map(|&v| (v <= r2) as u8).collect() }
+        self.morph(r, true)
     }
 
     /// Pixels farther than `r` from every off pixel.
     pub fn erode(&self, r: f32) -> Self {
-        let d = distance_sq_to(self, false);
+        self.morph(r, false)
+    }
+
+    /// Dilation or erosion, computed only over the on pixels' bounding box grown by `r` (the
+    /// rest of the result is known), so a small brush on a 12 MP photo costs little.
+    fn morph(&self, r: f32, dilate: bool) -> Self {
+        let Some((bx, by, bw, bh)) = self.bounds() else { return self.clone() };
+        let grow = r.max(0.0).ceil() as u32 + 1;
+        let (x0, y0) = (bx.saturating_sub(grow), by.saturating_sub(grow));
+        let (x1, y1) = ((bx + bw + grow).min(self.width), (by + bh + grow).min(self.height));
+        let crop = Mask::from_fn(x1 - x0, y1 - y0, |x, y| self.get(x0 + x, y0 + y));
+        let d = distance_sq_to(&crop, dilate);
         let r2 = r * r;
-        Self { width: self.width, height: self.height, data: d.iter().map(|&v| (v > r2) as u8).collect() }
+        let mut out = Mask::new(self.width, self.height);
+        for y in 0..crop.height {
+            for x in 0..crop.width {
+                let v = d[(y * crop.width + x) as usize];
+                // Erosion: only pixels of the crop can be on, and those need every off pixel
+                // (inside the crop, or the crop's grown margin) farther than r.
+                let on = if dilate { v <= r2 } else { crop.get(x, y) && v > r2 };
+                out.set(x0 + x, y0 + y, on);
+            }
+        }
+        out
     }
 
     pub fn union(&self, other: &Self) -> Self {
@@ -240,6 +259,22 @@ mod tests {
         });
         for target in [true, false] {
             assert_eq!(distance_sq_to(&m, target), brute(&m, target));
+        }
+    }
+
+    #[test]
+    fn cropped_morphology_equals_the_whole_image_transform() {
+        let mut state = 11u32;
+        let m = Mask::from_fn(40, 30, |x, y| {
+            state = state.wrapping_mul(1103515245).wrapping_add(12345);
+            (8..30).contains(&x) && (5..25).contains(&y) && (state >> 16) % 3 != 0
+        });
+        for r in [0.0f32, 1.0, 2.5, 6.0] {
+            let (don, doff) = (distance_sq_to(&m, true), distance_sq_to(&m, false));
+            let want_d: Vec<u8> = don.iter().map(|&v| (v <= r * r) as u8).collect();
+            let want_e: Vec<u8> = doff.iter().map(|&v| (v > r * r) as u8).collect();
+            assert_eq!(m.dilate(r).data(), &want_d[..], "dilate {r}");
+            assert_eq!(m.erode(r).data(), &want_e[..], "erode {r}");
         }
     }
 

@@ -1,0 +1,236 @@
+//! The engine's promises: layers recompose the input (on the files we write), determinism,
+//! prompt cancellation, monotonic progress, clear errors for bad masks.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use layerdecomp::engine::mask::Mask;
+use layerdecomp::engine::{decompose, CancelToken, DecomposeRequest, EngineError, Progress};
+use layerdecomp::io::{self, ImportOptions};
+use layerdecomp::PremulImage;
+
+/// The engine uses every core it is given; tests that time it run one at a time.
+static HEAVY: Mutex<()> = Mutex::new(());
+
+/// A textured floor with a soft-edged red disc and a grey shadow beside it (values on the 8-bit
+/// grid, like a photo file).
+fn scene(w: u32, h: u32) -> (PremulImage, Mask, Mask) {
+    let (cx, cy, r) = (w as f32 * 0.45, h as f32 * 0.5, h as f32 * 0.2);
+    let mut px = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        for x in 0..w {
+            let (xf, yf) = (x as f32, y as f32);
+            // Planks with grain.
+            let grain = ((xf * 0.31).sin() * 0.5 + (yf * 0.07 + (xf * 0.013).sin() * 3.0).sin() * 0.5) * 0.06;
+            let seam = if x % 37 == 0 { 0.6 } else { 1.0 };
+            let mut c = [0.62 + grain, 0.45 + grain, 0.3 + grain * 0.5].map(|v| v * seam);
+            // Shadow: an ellipse to the right of the disc, darkening by 45 %.
+            let (sx, sy) = ((xf - (cx + r * 1.1)) / (r * 1.2), (yf - (cy + r * 0.7)) / (r * 0.35));
+            if sx * sx + sy * sy < 1.0 {
+                c = c.map(|v| v * 0.55);
+            }
+            // The disc, with a 1.5 px soft edge.
+            let d = ((xf - cx).powi(2) + (yf - cy).powi(2)).sqrt();
+            let a = ((r - d) / 1.5 + 0.5).clamp(0.0, 1.0);
+            let obj = [0.85, 0.15 + 0.2 * ((yf - cy) / r).abs(), 0.1];
+            let out = [0, 1, 2].map(|k| ((a * obj[k] + (1.0 - a) * c[k]) * 255.0).round() / 255.0);
+            px.push([out[0], out[1], out[2], 1.0]);
+        }
+    }
+    let img = PremulImage::from_pixels(w, h, px).unwrap();
+    let brush = Mask::from_fn(w, h, |x, y| ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt() < r + 12.0);
+    let hint = Mask::from_fn(w, h, |x, y| {
+        let (sx, sy) = ((x as f32 - (cx + r * 1.1)) / (r * 1.2 + 8.0), (y as f32 - (cy + r * 0.7)) / (r * 0.35 + 8.0));
+        sx * sx + sy * sy < 1.0
+    });
+    (img, brush, hint)
+}
+
+fn mask_png(m: &Mask, path: &std::path::Path) {
+    let px = m.data().iter().map(|&b| { let v = b as f32; [v, v, v, 1.0] }).collect();
+    io::write_png(&PremulImage::from_pixels(m.width(), m.height(), px).unwrap(), path, io::PngDepth::Eight).unwrap();
+}
+
+#[test]
+fn layers_written_by_the_cli_recompose_the_input_within_one_level() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, hint) = scene(320, 240);
+    let dir = tempfile::tempdir().unwrap();
+    let (input, mask, fx) = (dir.path().join("in.png"), dir.path().join("mask.png"), dir.path().join("fx.png"));
+    io::write_png(&img, &input, io::PngDepth::Eight).unwrap();
+    mask_png(&brush, &mask);
+    mask_png(&hint, &fx);
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_layerdecomp"))
+        .args(["decompose", input.to_str().unwrap(), "--mask", mask.to_str().unwrap(), "--effects-mask", fx.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let read = |n: &str| io::import_image(&out.join(n), &ImportOptions::default()).unwrap().image;
+    let (bg, fg, obj, effects) = (read("background.png"), read("foreground.png"), read("object.png"), read("effects.png"));
+    let original = img.to_straight_rgba8();
+    let mut worst = 0u8;
+    for (i, (b, f)) in bg.pixels().iter().zip(fg.pixels()).enumerate() {
+        for c in 0..3 {
+            let v = ((f[c] + (1.0 - f[3]) * b[c]) * 255.0).round() as u8;
+            worst = worst.max(v.abs_diff(original.as_raw()[i * 4 + c]));
+        }
+    }
+    assert!(worst <= 1, "over(foreground, background) differs from the input by {worst} levels");
+    // The background is opaque and clean: no trace of the red disc where it was.
+    assert!(bg.is_opaque());
+    let centre = bg.get(144, 120);
+    assert!(centre[0] < 0.8 && centre[1] > 0.3, "the disc is gone from the background: {centre:?}");
+    // The object layer holds the disc, the effect layer the shadow region.
+    assert!(obj.get(144, 120)[3] > 0.99 && obj.get(10, 10)[3] == 0.0);
+    assert!(effects.pixels().iter().any(|p| p[3] > 0.2));
+    // Object and effects together are the foreground.
+    for ((o, e), f) in obj.pixels().iter().zip(effects.pixels()).zip(fg.pixels()) {
+        assert!((o[3] + e[3] - f[3]).abs() < 2e-3, "layers partition the foreground");
+    }
+}
+
+#[test]
+fn a_decomposed_psd_composites_back_to_the_input() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, hint) = scene(200, 150);
+    let mut req = DecomposeRequest::new(brush);
+    req.effect_hint = Some(hint);
+    let d = decompose(&img, &req).unwrap();
+    let stack = d.to_layer_stack();
+    assert_eq!(stack.layers().len(), 3, "background, effect, object");
+    let flat = layerdecomp::flatten(&stack).to_straight_rgba8();
+    let orig = img.to_straight_rgba8();
+    let worst = flat.as_raw().iter().zip(orig.as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(worst <= 1, "{worst}");
+    // Moving the object moves its effect layer too.
+    let mut moved = stack.clone();
+    let obj = moved.layers().iter().find(|l| l.name == "Object").unwrap().id;
+    moved.translate_group(obj, -30.0, 5.0);
+    for l in moved.layers().iter().skip(1) {
+        let before = stack.layer(l.id).unwrap().transform;
+        assert_eq!((l.transform.x - before.x, l.transform.y - before.y), (-30.0, 5.0), "{}", l.name);
+    }
+}
+
+#[test]
+fn same_seed_same_layers_on_any_thread_count() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, hint) = scene(240, 180);
+    let run = |threads: usize| {
+        let mut req = DecomposeRequest::new(brush.clone());
+        req.effect_hint = Some(hint.clone());
+        req.seed = 7;
+        req.threads = Some(threads);
+        decompose(&img, &req).unwrap()
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.background, b.background);
+    assert_eq!(a.foreground, b.foreground);
+    assert_eq!((a.object.x, a.object.y), (b.object.x, b.object.y));
+}
+
+#[test]
+fn progress_is_monotonic_and_names_stages() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, _) = scene(240, 180);
+    let seen = Mutex::new(Vec::<Progress>::new());
+    let sink = |p: Progress| seen.lock().unwrap().push(p);
+    let mut req = DecomposeRequest::new(brush);
+    req.progress = Some(&sink);
+    decompose(&img, &req).unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.len() >= 5, "{}", seen.len());
+    assert!(seen.windows(2).all(|w| w[1].fraction >= w[0].fraction), "monotonic");
+    assert_eq!(seen.first().unwrap().fraction, 0.0);
+    assert_eq!(seen.last().unwrap().fraction, 1.0);
+    let stages: Vec<_> = seen.iter().map(|p| p.stage.name()).collect();
+    assert!(stages.contains(&"Finding the object") && stages.contains(&"Filling the background"), "{stages:?}");
+}
+
+#[test]
+fn cancelling_stops_within_100_ms() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    // Large enough to run for seconds; cancel at several moments to hit different stages.
+    let (img, brush, hint) = scene(2400, 1600);
+    for delay_ms in [5u64, 300, 900] {
+        let cancel = CancelToken::new();
+        let stage = Mutex::new(String::new());
+        let track = |p: Progress| *stage.lock().unwrap() = format!("{} {:.2}", p.stage.name(), p.fraction);
+        let started = Instant::now();
+        let result = std::thread::scope(|s| {
+            let worker = s.spawn(|| {
+                let mut req = DecomposeRequest::new(brush.clone());
+                req.effect_hint = Some(hint.clone());
+                req.cancel = cancel.clone();
+                req.progress = Some(&track);
+                let r = decompose(&img, &req);
+                (r, Instant::now())
+            });
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            let asked = Instant::now();
+            let at = stage.lock().unwrap().clone();
+            cancel.cancel();
+            let (r, ended) = worker.join().unwrap();
+            (r, ended.saturating_duration_since(asked), at)
+        });
+        let (r, latency, at) = result;
+        if started.elapsed() < Duration::from_millis(delay_ms) {
+            continue;
+        }
+        match r {
+            Err(EngineError::Cancelled) => assert!(latency <= Duration::from_millis(100), "cancel after {delay_ms} ms (during {at}) took {latency:?}"),
+            Ok(_) => panic!("finished despite cancel at {delay_ms} ms"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn bad_masks_are_refused_with_clear_errors() {
+    let (img, brush, _) = scene(120, 90);
+    let err = |req: DecomposeRequest| decompose(&img, &req).unwrap_err().to_string();
+    assert!(err(DecomposeRequest::new(Mask::new(120, 90))).contains("empty"));
+    let e = err(DecomposeRequest::new(Mask::new(60, 90)));
+    assert!(e.contains("60×90") && e.contains("120×90"), "{e}");
+    let e = err(DecomposeRequest::new(Mask::from_fn(120, 90, |_, _| true)));
+    assert!(e.contains("whole image"), "{e}");
+    let mut req = DecomposeRequest::new(brush.clone());
+    req.effect_hint = Some(Mask::new(10, 10));
+    assert!(err(req).contains("effect mask is 10×10"));
+    let tiny = PremulImage::filled(8, 8, [0.5, 0.5, 0.5, 1.0]);
+    let e = decompose(&tiny, &DecomposeRequest::new(Mask::from_fn(8, 8, |x, _| x < 3))).unwrap_err().to_string();
+    assert!(e.contains("too small"), "{e}");
+}
+
+#[test]
+fn the_cli_reports_bad_masks_in_one_line() {
+    let (img, brush, _) = scene(120, 90);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.png");
+    io::write_png(&img, &input, io::PngDepth::Eight).unwrap();
+    let small = dir.path().join("small.png");
+    mask_png(&Mask::from_fn(60, 45, |x, _| x < 10), &small);
+    let empty = dir.path().join("empty.png");
+    mask_png(&Mask::new(120, 90), &empty);
+    let full = dir.path().join("full.png");
+    mask_png(&Mask::from_fn(120, 90, |_, _| true), &full);
+    let ok = dir.path().join("ok.png");
+    mask_png(&brush, &ok);
+    let run = |mask: &std::path::Path, input: &std::path::Path| {
+        let o = Command::new(env!("CARGO_BIN_EXE_layerdecomp"))
+            .args(["decompose", input.to_str().unwrap(), "--mask", mask.to_str().unwrap(), "--quiet", "--out"])
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap();
+        assert!(!o.status.success());
+        let e = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+        e
+    };
+    assert!(run(&small, &input).contains("60×45 but the image is 120×90"));
+    assert!(run(&empty, &input).contains("empty"));
+    assert!(run(&full, &input).contains("whole image"));
+    assert!(run(&ok, &dir.path().join("missing.png")).contains("cannot read"));
+}
