@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::complete::{complete, CompletionParams};
+use super::effects::{detect_shadows, relight, EffectParams};
 use super::mask::Mask;
 use super::matting::{matte, MattingParams};
 use super::raster::{Plane, Rgb};
@@ -89,6 +90,8 @@ pub struct DecomposeRequest<'a> {
     pub cancel: CancelToken,
     /// Worker threads; default: all cores but one, so the caller's UI keeps a core.
     pub threads: Option<usize>,
+    /// Look for the object's shadows when no effect hint is given (default on).
+    pub detect_effects: bool,
 }
 
 impl DecomposeRequest<'_> {
@@ -102,6 +105,7 @@ impl DecomposeRequest<'_> {
             progress: None,
             cancel: CancelToken::new(),
             threads: None,
+            detect_effects: true,
         }
     }
 }
@@ -212,6 +216,7 @@ impl Reporter<'_> {
 
 const SEGMENT_END: f32 = 0.15;
 const MATTE_END: f32 = 0.2;
+const EFFECTS_END: f32 = 0.25;
 const COMPLETE_END: f32 = 0.95;
 
 fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), EngineError> {
@@ -269,20 +274,50 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     // context, and the effect hint.
     let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
     let object_region = object_px.dilate(2.0);
-    let mut hole = match &req.effect_hint {
-        Some(hint) => object_region.union(hint),
-        None => object_region.clone(),
-    };
+
+    // Effects: a shadow is relit (its floor is seen, only darker); anything else the user brushed
+    // is filled like the object's hole.
+    reporter.report(Stage::Effects, MATTE_END);
+    let effect_params = EffectParams::default();
+    let mut work = img.clone();
+    let mut shadow_region = Mask::new(w, h);
+    let mut inpaint_region = Mask::new(w, h);
+    let mut confidence = 0.0;
+    match &req.effect_hint {
+        // What the user brushed is filled like the object's hole (their brush overrides
+        // detection; it may hold reflections or glow as well as shadows).
+        Some(hint) => {
+            inpaint_region = hint.minus(&object_region);
+            confidence = 1.0;
+        }
+        None if req.detect_effects => {
+            if let Some((region, conf)) = detect_shadows(&img, &object_region, &effect_params) {
+                let relit = relight(&img, &region, &object_region);
+                if is_shadow(&img, &relit, &region) {
+                    work = relit;
+                    shadow_region = region;
+                    confidence = conf;
+                }
+            }
+        }
+        None => {}
+    }
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
+    reporter.report(Stage::Completing, EFFECTS_END);
+
+    let mut hole = object_region.union(&inpaint_region);
     if let Some(p) = &req.protect {
         hole = hole.minus(p);
     }
-    let fill_span = COMPLETE_END - MATTE_END;
+    let fill_span = COMPLETE_END - EFFECTS_END;
     let completed = complete(
-        &img,
+        &work,
         &hole,
         &fill_params,
         &rng.fork(2),
-        &mut |f| reporter.report(Stage::Completing, MATTE_END + fill_span * f),
+        &mut |f| reporter.report(Stage::Completing, EFFECTS_END + fill_span * f),
         &cancel,
     )?;
     reporter.report(Stage::Finishing, COMPLETE_END);
@@ -290,16 +325,22 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
         return Err(EngineError::Cancelled);
     }
 
-    // Final background: completed in the hole, except where nothing covers the surface (alpha 0
-    // and no effect hint): there the photo *is* the background.
+    // Final background: completed in the hole, relit under shadows, except where nothing covers
+    // the surface (alpha 0, no effect): there the photo *is* the background.
     let mut background = completed;
-    let hint_at = |i: usize| req.effect_hint.as_ref().is_some_and(|m| m.at(i));
+    // The effect regions in full (the hint includes the object's edge, where a contact shadow
+    // darkens the seen floor).
+    let effect_any = match &req.effect_hint {
+        Some(hint) => shadow_region.union(hint),
+        None => shadow_region.clone(),
+    };
+    let effect_at = |i: usize| effect_any.at(i);
     for i in 0..(w * h) as usize {
-        if hole.at(i) && alpha.v[i] <= 0.0 && !hint_at(i) {
+        if hole.at(i) && alpha.v[i] <= 0.0 && !effect_at(i) {
             background.px[i] = img.px[i];
         }
     }
-    refine_edge_background(&img, &alpha, req.effect_hint.as_ref(), &mut background);
+    refine_edge_background(&img, &alpha, Some(&effect_any), &mut background);
     if cancel() {
         return Err(EngineError::Cancelled);
     }
@@ -315,16 +356,33 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     }
 
     let object = crop_layer(&foreground, &object_region);
-    let effect_region = hole.minus(&object_region);
     let mut effects = Vec::new();
-    if !effect_region.is_empty() {
-        let layer = crop_layer(&foreground, &effect_region);
+    for (region, kind) in [(shadow_region.minus(&object_region), EffectKind::Shadow), (inpaint_region.minus(&object_region), EffectKind::Other)] {
+        if region.is_empty() {
+            continue;
+        }
+        let layer = crop_layer(&foreground, &region);
         if layer.pixels.width() > 0 {
-            effects.push(EffectLayer { kind: EffectKind::Other, layer, confidence: 1.0 });
+            effects.push(EffectLayer { kind, layer, confidence });
         }
     }
     reporter.report(Stage::Finishing, 1.0);
     Ok(Decomposition { background: background.to_premul(), object, effects, foreground })
+}
+
+/// Whether relighting really brightened the region (a shadow), rather than leaving it as it was
+/// (a reflection, glow or other brushed effect, which is filled instead).
+fn is_shadow(img: &Rgb, relit: &Rgb, region: &Mask) -> bool {
+    let (mut before, mut after) = (0.0f64, 0.0f64);
+    for i in 0..img.px.len() {
+        if region.at(i) {
+            before += img.px[i].iter().sum::<f32>() as f64;
+            after += relit.px[i].iter().sum::<f32>() as f64;
+        }
+    }
+    let gain = after / before.max(1e-9);
+    // Brightened, but not absurdly: a factor above ~3 means a dark material, not a shadow.
+    gain > 1.08 && gain < 3.0
 }
 
 /// At the object's soft edge the background is partly *seen*: estimate the object's colour there

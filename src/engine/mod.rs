@@ -15,6 +15,7 @@ pub mod segment;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cancelled;
 pub mod complete;
+pub mod effects;
 pub mod matting;
 pub mod decompose;
 pub mod sheet;

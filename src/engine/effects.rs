@@ -1,0 +1,383 @@
+//! Visual effects of the object: find the shadows it casts from an object-only brush, and take
+//! them out of the background by *relighting* (the floor under a shadow is seen, only darker),
+//! not by inpainting.
+//!
+//! A shadow multiplies the surface by a smooth factor `s` per channel: `I = s·B`. Detection looks
+//! for regions next to the object that are darker than the lit surface around them (a grey-scale
+//! closing of the smoothed log-luminance estimates the lit level), with the surface's own
+//! chromaticity. Relighting estimates the lit log-colour inside the region as a membrane (the
+//! harmonic interpolation of the log-colour just outside it), so `s = I_smooth / lit` and
+//! `B = I / s` keeps the floor's texture. The shadow layer is then what unmixing `I` over `B`
+//! gives: black-ish with alpha `1 − s`.
+
+use super::complete::diffuse_from;
+use super::mask::Mask;
+use super::raster::{box_mean, Rgb};
+
+/// A detected (or brushed) effect region and its relighting factors.
+pub struct Relit {
+    /// The relit image: the photo with the effect region brightened back to the lit surface.
+    pub image: Rgb,
+    /// Pixels whose background is the relit photo (the effect region).
+    pub region: Mask,
+    /// How sure we are that the region is a shadow of the object, in [0, 1].
+    pub confidence: f32,
+}
+
+#[derive(Clone, Debug)]
+pub struct EffectParams {
+    /// Minimum darkening (log-luminance deficit) for a shadow candidate.
+    pub min_deficit: f32,
+    /// Largest allowed chromaticity change across a shadow's edge.
+    pub max_chroma_shift: f32,
+}
+
+impl Default for EffectParams {
+    fn default() -> Self {
+        Self { min_deficit: 0.1, max_chroma_shift: 0.05 }
+    }
+}
+
+const EPS: f32 = 0.01;
+
+/// Find the object's shadows. `object` is the object's region (its alpha > 0, slightly grown).
+pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option<(Mask, f32)> {
+    let (w, h) = (img.w, img.h);
+    let (bx, by, bw, bh) = object.bounds()?;
+    let size = bw.max(bh) as f32;
+    // Work in a region around the object, at most ~0.4 MP.
+    let reach = (size * 1.5) as u32;
+    let x0 = bx.saturating_sub(reach) as usize;
+    let y0 = by.saturating_sub(reach) as usize;
+    let x1 = ((bx + bw + reach) as usize).min(w);
+    let y1 = ((by + bh + reach) as usize).min(h);
+    let (rw, rh) = (x1 - x0, y1 - y0);
+    let f = ((400_000.0 / (rw * rh) as f32).sqrt()).min(1.0);
+    let (gw, gh) = (((rw as f32 * f) as usize).max(8), ((rh as f32 * f) as usize).max(8));
+    let small = img.crop(x0, y0, rw, rh).resize(gw, gh);
+    let at = |gx: usize, gy: usize| -> (u32, u32) {
+        ((x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize).min(w - 1) as u32, (y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize).min(h - 1) as u32)
+    };
+    let obj: Vec<bool> = (0..gw * gh).map(|i| { let (x, y) = at(i % gw, i / gw); object.get(x, y) }).collect();
+    let lum: Vec<f32> = small.px.iter().map(|p| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] + EPS).ln()).collect();
+    // Smoothed log-luminance of the surroundings (texture averaged out), carried across the object.
+    let r_tex = ((3.0 * f).round() as usize).max(2);
+    let smooth = masked_mean(&lum, &obj, gw, gh, r_tex);
+    let filled = {
+        let as_rgb = Rgb { w: gw, h: gh, px: smooth.iter().map(|&v| [v, 0.0, 0.0]).collect() };
+        let known: Vec<bool> = obj.iter().map(|&o| !o).collect();
+        diffuse_from(&as_rgb, &known, &obj).px.iter().map(|p| p[0]).collect::<Vec<f32>>()
+    };
+    // The lit level: a grey-scale closing removes dark valleys narrower than the window.
+    let radius = ((size * f * 0.6) as usize).clamp(6, 96);
+    let lit = min_filter(&max_filter(&filled, gw, gh, radius), gw, gh, radius);
+    let deficit: Vec<f32> = (0..gw * gh).map(|i| if obj[i] { 0.0 } else { lit[i] - filled[i] }).collect();
+    // Texture has dark valleys too: the threshold adapts to how deep they go away from the
+    // object (the 90th percentile of the deficit there), so only what stands out is a shadow.
+    let obj_mask = Mask::from_bytes(gw as u32, gh as u32, obj.iter().map(|&b| b as u8).collect()).expect("sizes match");
+    let touch = obj_mask.dilate((size * f * 0.04).max(3.0));
+    let far = obj_mask.dilate(size * f * 0.9).invert();
+    let mut control: Vec<f32> = (0..gw * gh).filter(|&i| far.at(i)).map(|i| deficit[i]).collect();
+    let texture_deficit = if control.len() > 100 {
+        let k = control.len() * 9 / 10;
+        *control.select_nth_unstable_by(k, f32::total_cmp).1
+    } else {
+        0.0
+    };
+    let threshold = params.min_deficit.max(texture_deficit * 1.5);
+    let candidate: Vec<bool> = deficit.iter().map(|&d| d > threshold).collect();
+    let object_area = obj.iter().filter(|&&o| o).count().max(1);
+    let chroma = |p: [f32; 3]| { let s = p[0] + p[1] + p[2] + 1e-4; [p[0] / s, p[1] / s] };
+    let mut keep = vec![false; gw * gh];
+    let mut seen = vec![false; gw * gh];
+    let mut confidence = 0.0f32;
+    for start in 0..gw * gh {
+        if !candidate[start] || seen[start] {
+            continue;
+        }
+        let comp = flood(&candidate, &mut seen, start, gw, gh);
+        // A shadow touches its object and is not many times larger than it.
+        if !comp.iter().any(|&i| touch.at(i)) || comp.len() < 12 || comp.len() > 4 * object_area {
+            continue;
+        }
+        // A shadow keeps the surface's chromaticity: compare with a ring just outside.
+        let comp_mask = Mask::from_bytes(gw as u32, gh as u32, { let mut v = vec![0u8; gw * gh]; for &i in &comp { v[i] = 1; } v }).expect("sizes");
+        let ring = comp_mask.dilate(4.0).minus(&comp_mask).minus(&obj_mask);
+        let mean_chroma = |sel: &dyn Fn(usize) -> bool| {
+            let (mut s, mut n) = ([0.0f32; 2], 0.0f32);
+            for i in 0..gw * gh {
+                if sel(i) {
+                    let c = chroma(small.px[i]);
+                    s = [s[0] + c[0], s[1] + c[1]];
+                    n += 1.0;
+                }
+            }
+            (n > 0.0).then(|| [s[0] / n, s[1] / n])
+        };
+        let (Some(inside), Some(outside)) = (mean_chroma(&|i| comp_mask.at(i)), mean_chroma(&|i| ring.at(i))) else { continue };
+        let shift = (inside[0] - outside[0]).abs().max((inside[1] - outside[1]).abs());
+        if shift > params.max_chroma_shift {
+            continue;
+        }
+        let mean_deficit = comp.iter().map(|&i| deficit[i]).sum::<f32>() / comp.len() as f32;
+        confidence = confidence.max(((mean_deficit / 0.3).min(1.0) * (1.0 - shift / params.max_chroma_shift)).clamp(0.0, 1.0));
+        for i in comp {
+            keep[i] = true;
+        }
+    }
+    if !keep.iter().any(|&k| k) {
+        return None;
+    }
+    // Back to image pixels, grown a little for the penumbra's faint tail.
+    let mut region = Mask::new(w as u32, h as u32);
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let gx = (((x - x0) as f32 + 0.5) * gw as f32 / rw as f32) as usize;
+            let gy = (((y - y0) as f32 + 0.5) * gh as f32 / rh as f32) as usize;
+            if keep[gy.min(gh - 1) * gw + gx.min(gw - 1)] {
+                region.set(x as u32, y as u32, true);
+            }
+        }
+    }
+    let region = region.dilate((2.0 / f).max(2.0)).minus(object);
+    Some((region, confidence))
+}
+
+/// Relight `region` of the photo: estimate the lit log-colour inside `region ∪ object` as a
+/// membrane from the log-colour just outside, and divide the shading out.
+pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
+    let (w, h) = (img.w, img.h);
+    let domain = region.union(object);
+    let Some((bx, by, bw, bh)) = domain.bounds() else { return img.clone() };
+    let pad = 8u32;
+    let x0 = bx.saturating_sub(pad) as usize;
+    let y0 = by.saturating_sub(pad) as usize;
+    let x1 = ((bx + bw + pad) as usize).min(w);
+    let y1 = ((by + bh + pad) as usize).min(h);
+    let (rw, rh) = (x1 - x0, y1 - y0);
+    let crop = img.crop(x0, y0, rw, rh);
+    let in_domain: Vec<bool> = (0..rw * rh).map(|i| domain.get((x0 + i % rw) as u32, (y0 + i / rw) as u32)).collect();
+    let in_region: Vec<bool> = (0..rw * rh).map(|i| region.get((x0 + i % rw) as u32, (y0 + i / rw) as u32)).collect();
+    let mut out = img.clone();
+    let r_tex = 3usize;
+    let mut lit_planes = Vec::new();
+    let mut shade_planes = Vec::new();
+    for c in 0..3 {
+        let logc: Vec<f32> = crop.px.iter().map(|p| (p[c] + EPS).ln()).collect();
+        // Outside: the lit surface's local mean log-colour; the membrane carries it inside.
+        let outside = masked_mean(&logc, &in_domain, rw, rh, 4);
+        let fixed: Vec<Option<f32>> = (0..rw * rh)
+            .map(|i| {
+                if in_domain[i] {
+                    return None;
+                }
+                let (x, y) = (i % rw, i / rw);
+                let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < rw, i + 1), (y > 0, i.wrapping_sub(rw)), (y + 1 < rh, i + rw)]
+                    .iter()
+                    .any(|&(ok, j)| ok && in_domain[j]);
+                near.then_some(outside[i])
+            })
+            .collect();
+        lit_planes.push(membrane(&fixed, &in_domain, rw, rh));
+        // Inside the region: the photo's local mean log-colour (object pixels excluded).
+        let not_region: Vec<bool> = in_region.iter().map(|&b| !b).collect();
+        shade_planes.push(masked_mean(&logc, &not_region, rw, rh, r_tex));
+    }
+    for i in 0..rw * rh {
+        if !in_region[i] {
+            continue;
+        }
+        let gi = (y0 + i / rw) * w + x0 + i % rw;
+        out.px[gi] = [0, 1, 2].map(|c| {
+            let s = (shade_planes[c][i] - lit_planes[c][i]).exp().clamp(0.05, 1.0);
+            ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
+        });
+    }
+    out
+}
+
+/// Mean of `v` over the window of radius `r`, counting only pixels where `exclude` is false.
+fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let num: Vec<f32> = v.iter().zip(exclude).map(|(&x, &e)| if e { 0.0 } else { x }).collect();
+    let den: Vec<f32> = exclude.iter().map(|&e| if e { 0.0 } else { 1.0 }).collect();
+    let (n, d) = (box_mean(&num, w, h, r).v, box_mean(&den, w, h, r).v);
+    n.iter().zip(&d).zip(v).map(|((&a, &b), &x)| if b > 1e-6 { a / b } else { x }).collect()
+}
+
+/// Sliding maximum over a (2r+1)² square (separable, O(r) per pixel is fine at this size).
+fn max_filter(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    extreme_filter(v, w, h, r, f32::max, f32::NEG_INFINITY)
+}
+
+fn min_filter(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    extreme_filter(v, w, h, r, f32::min, f32::INFINITY)
+}
+
+/// Separable sliding extreme with the van Herk/Gil-Werman block trick (3 comparisons per pixel).
+fn extreme_filter(v: &[f32], w: usize, h: usize, r: usize, op: fn(f32, f32) -> f32, identity: f32) -> Vec<f32> {
+    let pass = |line: &[f32]| -> Vec<f32> {
+        let n = line.len();
+        let k = 2 * r + 1;
+        let padded: Vec<f32> = (0..n + 2 * r).map(|i| if i < r || i >= n + r { identity } else { line[i - r] }).collect();
+        let m = padded.len();
+        let mut fwd = vec![identity; m];
+        let mut bwd = vec![identity; m];
+        for i in 0..m {
+            fwd[i] = if i % k == 0 { padded[i] } else { op(fwd[i - 1], padded[i]) };
+        }
+        for i in (0..m).rev() {
+            bwd[i] = if i % k == k - 1 || i == m - 1 { padded[i] } else { op(bwd[i + 1], padded[i]) };
+        }
+        (0..n).map(|i| op(bwd[i], fwd[i + k - 1])).collect()
+    };
+    let mut tmp = vec![0.0f32; w * h];
+    for y in 0..h {
+        tmp[y * w..(y + 1) * w].copy_from_slice(&pass(&v[y * w..(y + 1) * w]));
+    }
+    let mut out = vec![0.0f32; w * h];
+    let mut col = vec![0.0f32; h];
+    for x in 0..w {
+        for y in 0..h {
+            col[y] = tmp[y * w + x];
+        }
+        for (y, val) in pass(&col).into_iter().enumerate() {
+            out[y * w + x] = val;
+        }
+    }
+    out
+}
+
+/// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
+/// a half-size solve).
+fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
+    let mut cur = vec![0.0f32; w * h];
+    if w > 8 && h > 8 {
+        let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
+        let mut acc: Vec<(f32, f32)> = vec![(0.0, 0.0); w2 * h2];
+        let mut d2 = vec![false; w2 * h2];
+        for y in 0..h {
+            for x in 0..w {
+                let (i, j) = (y * w + x, (y / 2) * w2 + x / 2);
+                d2[j] |= domain[i];
+                if let Some(v) = fixed[i] {
+                    acc[j].0 += v;
+                    acc[j].1 += 1.0;
+                }
+            }
+        }
+        let f2: Vec<Option<f32>> = acc.iter().zip(&d2).map(|(&(s, n), &d)| (n > 0.0 && !d).then(|| s / n)).collect();
+        let coarse = membrane(&f2, &d2, w2, h2);
+        for y in 0..h {
+            for x in 0..w {
+                cur[y * w + x] = coarse[(y / 2) * w2 + x / 2];
+            }
+        }
+    }
+    for i in 0..w * h {
+        if let Some(v) = fixed[i] {
+            cur[i] = v;
+        }
+    }
+    for _ in 0..40 {
+        let prev = cur.clone();
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                if !domain[i] {
+                    continue;
+                }
+                let (mut s, mut n) = (0.0f32, 0.0f32);
+                for (ok, j) in [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)] {
+                    if ok && (domain[j] || fixed[j].is_some()) {
+                        s += prev[j];
+                        n += 1.0;
+                    }
+                }
+                if n > 0.0 {
+                    cur[i] = s / n;
+                }
+            }
+        }
+    }
+    cur
+}
+
+fn flood(on: &[bool], seen: &mut [bool], start: usize, w: usize, h: usize) -> Vec<usize> {
+    let mut comp = Vec::new();
+    let mut stack = vec![start];
+    seen[start] = true;
+    while let Some(i) = stack.pop() {
+        comp.push(i);
+        let (x, y) = (i % w, i / w);
+        for (ok, j) in [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)] {
+            if ok && on[j] && !seen[j] {
+                seen[j] = true;
+                stack.push(j);
+            }
+        }
+    }
+    comp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A textured floor, a dark object, and its shadow darkening the floor by 50 %.
+    fn scene() -> (Rgb, Rgb, Mask, Mask) {
+        let (w, h) = (200, 150);
+        let mut floor = Rgb::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let t = 0.05 * ((x as f32 * 0.7).sin() * (y as f32 * 0.9).cos());
+                floor.px[y * w + x] = [0.7 + t, 0.6 + t, 0.45 + t];
+            }
+        }
+        let object = Mask::from_fn(w as u32, h as u32, |x, y| (x as i32 - 80).pow(2) + (y as i32 - 70).pow(2) < 20 * 20);
+        let shadow = Mask::from_fn(w as u32, h as u32, |x, y| {
+            let (dx, dy) = ((x as f32 - 115.0) / 30.0, (y as f32 - 85.0) / 10.0);
+            dx * dx + dy * dy < 1.0
+        })
+        .minus(&object);
+        let mut img = floor.clone();
+        for i in 0..w * h {
+            if shadow.at(i) {
+                img.px[i] = img.px[i].map(|v| v * 0.5);
+            }
+            if object.at(i) {
+                img.px[i] = [0.2, 0.3, 0.8];
+            }
+        }
+        (img, floor, object, shadow)
+    }
+
+    #[test]
+    fn finds_and_relights_a_shadow_keeping_texture() {
+        let (img, floor, object, shadow) = scene();
+        let grown = object.dilate(2.0);
+        let (region, conf) = detect_shadows(&img, &grown, &EffectParams::default()).expect("a shadow");
+        let hit = (0..img.px.len()).filter(|&i| shadow.at(i) && region.at(i)).count();
+        assert!(hit as f32 > 0.9 * shadow.count() as f32, "found {hit} of {}", shadow.count());
+        let false_pos = (0..img.px.len()).filter(|&i| region.at(i) && !shadow.dilate(4.0).at(i)).count();
+        assert!(false_pos < 40, "{false_pos} false positives");
+        assert!(conf > 0.5, "{conf}");
+        let relit = relight(&img, &region, &grown);
+        // Inside the shadow (away from its edge) the floor comes back, texture included.
+        let core = shadow.erode(3.0);
+        let err: f32 = (0..img.px.len()).filter(|&i| core.at(i)).map(|i| (0..3).map(|c| (relit.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / core.count() as f32;
+        // A hard-edged shadow on a high-frequency texture: within 4 % of the floor.
+        assert!(err < 0.04, "mean error {err}");
+    }
+
+    #[test]
+    fn no_shadow_no_detection() {
+        let (_, floor, object, _) = scene();
+        let mut img = floor.clone();
+        for i in 0..img.px.len() {
+            if object.at(i) {
+                img.px[i] = [0.2, 0.3, 0.8];
+            }
+        }
+        assert!(detect_shadows(&img, &object.dilate(2.0), &EffectParams::default()).is_none());
+    }
+}
