@@ -332,7 +332,8 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     // darkens the seen floor).
     let effect_any = match &req.effect_hint {
         Some(hint) => shadow_region.union(hint),
-        None => shadow_region.clone(),
+        // A detected shadow reaches under the object's soft edge (the contact shadow).
+        None => shadow_region.dilate(4.0),
     };
     let effect_at = |i: usize| effect_any.at(i);
     for i in 0..(w * h) as usize {
