@@ -234,3 +234,40 @@ fn the_cli_reports_bad_masks_in_one_line() {
     assert!(run(&full, &input).contains("whole image"));
     assert!(run(&ok, &dir.path().join("missing.png")).contains("cannot read"));
 }
+
+/// A stage can be swapped (as a learned model would be): here the completion.
+struct FlatFill;
+
+impl layerdecomp::engine::stages::Completer for FlatFill {
+    fn complete(
+        &self,
+        img: &layerdecomp::engine::raster::Rgb,
+        hole: &Mask,
+        _rng: &layerdecomp::engine::rng::Rng,
+        progress: &mut dyn FnMut(f32),
+        _cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<layerdecomp::engine::raster::Rgb, layerdecomp::engine::Cancelled> {
+        let mut out = img.clone();
+        for (i, p) in out.px.iter_mut().enumerate() {
+            if hole.at(i) {
+                *p = [0.25, 0.5, 0.75];
+            }
+        }
+        progress(1.0);
+        Ok(out)
+    }
+}
+
+#[test]
+fn a_stage_can_be_replaced() {
+    let (img, brush, _) = scene(160, 120);
+    let mut stages = layerdecomp::engine::stages::Stages::classical(Default::default());
+    stages.completer = Box::new(FlatFill);
+    let d = layerdecomp::engine::decompose_with(&stages, &img, &DecomposeRequest::new(brush)).unwrap();
+    let p = d.background.get(72, 60);
+    assert!((p[0] - 0.25).abs() < 0.01 && (p[2] - 0.75).abs() < 0.01, "{p:?}");
+    // The layers still recompose the input.
+    let flat = layerdecomp::flatten(&d.to_layer_stack()).to_straight_rgba8();
+    let worst = flat.as_raw().iter().zip(img.to_straight_rgba8().as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(worst <= 1, "{worst}");
+}

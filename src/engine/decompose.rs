@@ -10,13 +10,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::complete::{complete, CompletionParams};
-use super::effects::{detect_shadows, relight, EffectParams};
 use super::mask::Mask;
-use super::matting::{matte, MattingParams};
 use super::raster::{Plane, Rgb};
 use super::rng::Rng;
-use super::segment::{segment, SegmentParams};
+use super::stages::Stages;
 use super::Cancelled;
 use crate::document::{BlendMode, EffectKind, LayerKind, LayerStack, NewLayer, PremulImage};
 
@@ -188,13 +185,18 @@ impl Decomposition {
 
 /// Run the default (classical) engine.
 pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
+    decompose_with(&Stages::classical(request.quality), image, request)
+}
+
+/// Run the decomposition with the given stage implementations.
+pub fn decompose_with(stages: &Stages, image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
     let threads = request.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1)
     });
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
     match pool {
-        Ok(pool) => pool.install(|| run(image, request)),
-        Err(_) => run(image, request),
+        Ok(pool) => pool.install(|| run(stages, image, request)),
+        Err(_) => run(stages, image, request),
     }
 }
 
@@ -226,7 +228,7 @@ fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), Engin
     Ok(())
 }
 
-fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
+fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
     let (w, h) = (image.width(), image.height());
     if w < 16 || h < 16 {
         return Err(EngineError::ImageTooSmall(w, h));
@@ -252,10 +254,9 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     let reporter = Reporter { sink: req.progress, last: Mutex::new(0.0) };
     let rng = Rng::new(req.seed);
     let img = Rgb::from_premul(image);
-    let (seg_params, matte_params, fill_params) = presets(req.quality);
 
     reporter.report(Stage::Segmenting, 0.0);
-    let mut seg = segment(&img, &req.object_mask, req.protect.as_ref(), &seg_params, &mut rng.fork(1), &cancel)?;
+    let mut seg = stages.segmenter.segment(&img, &req.object_mask, req.protect.as_ref(), &mut rng.fork(1), &cancel)?;
     if seg.count() < 4 {
         // Nothing object-like was found inside the brush: take the brush itself.
         seg = req.object_mask.clone();
@@ -264,7 +265,7 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     if cancel() {
         return Err(EngineError::Cancelled);
     }
-    let alpha = matte(&img, &seg, &matte_params);
+    let alpha = stages.matter.matte(&img, &seg);
     reporter.report(Stage::Completing, MATTE_END);
     if cancel() {
         return Err(EngineError::Cancelled);
@@ -278,7 +279,6 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
     // Effects: a shadow is relit (its floor is seen, only darker); anything else the user brushed
     // is filled like the object's hole.
     reporter.report(Stage::Effects, MATTE_END);
-    let effect_params = EffectParams::default();
     let mut work = img.clone();
     let mut shadow_region = Mask::new(w, h);
     let mut inpaint_region = Mask::new(w, h);
@@ -291,8 +291,8 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
             confidence = 1.0;
         }
         None if req.detect_effects => {
-            if let Some((region, conf)) = detect_shadows(&img, &object_region, &effect_params) {
-                let relit = relight(&img, &region, &object_region);
+            if let Some((region, conf)) = stages.shadows.detect(&img, &object_region) {
+                let relit = stages.shadows.relight(&img, &region, &object_region);
                 if is_shadow(&img, &relit, &region) {
                     work = relit;
                     shadow_region = region;
@@ -312,10 +312,9 @@ fn run(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition,
         hole = hole.minus(p);
     }
     let fill_span = COMPLETE_END - EFFECTS_END;
-    let completed = complete(
+    let completed = stages.completer.complete(
         &work,
         &hole,
-        &fill_params,
         &rng.fork(2),
         &mut |f| reporter.report(Stage::Completing, EFFECTS_END + fill_span * f),
         &cancel,
@@ -424,24 +423,6 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
             *b = [0, 1, 2].map(|c| t * seen[c] + (1.0 - t) * b[c]);
         }
     }
-}
-
-fn presets(q: Quality) -> (SegmentParams, MattingParams, CompletionParams) {
-    let seg = SegmentParams::default();
-    let matte = MattingParams::default();
-    let mut fill = CompletionParams::default();
-    match q {
-        Quality::Fast => {
-            fill.em_iterations = 4;
-            fill.pm_sweeps = 2;
-        }
-        Quality::Balanced => {}
-        Quality::Best => {
-            fill.em_iterations = 12;
-            fill.pm_sweeps = 4;
-        }
-    }
-    (seg, matte, fill)
 }
 
 /// Smallest alpha ≥ `prior` such that `F = (I − (1 − a)·B) / a` lies in [0, 1] per channel

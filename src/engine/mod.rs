@@ -19,5 +19,6 @@ pub mod effects;
 pub mod matting;
 pub mod decompose;
 pub mod sheet;
+pub mod stages;
 
-pub use decompose::{decompose, CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage};
+pub use decompose::{decompose, decompose_with, CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage};
