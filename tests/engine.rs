@@ -179,6 +179,7 @@ fn cancelling_stops_within_100_ms() {
         if started.elapsed() < Duration::from_millis(delay_ms) {
             continue;
         }
+        eprintln!("cancel after {delay_ms} ms (during {at}): stopped in {latency:?}");
         match r {
             Err(EngineError::Cancelled) => assert!(latency <= Duration::from_millis(100), "cancel after {delay_ms} ms (during {at}) took {latency:?}"),
             Ok(_) => panic!("finished despite cancel at {delay_ms} ms"),

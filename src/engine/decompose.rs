@@ -240,6 +240,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     if let Some(m) = &req.protect {
         check_size("protect", m, w, h)?;
     }
+    let cancel = || req.cancel.is_cancelled();
     if req.object_mask.is_empty() {
         return Err(EngineError::EmptyMask);
     }
@@ -250,9 +251,12 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     if brushed.count() as f64 > 0.97 * (w as f64 * h as f64) {
         return Err(EngineError::MaskCoversImage);
     }
-    let cancel = || req.cancel.is_cancelled();
+
     let reporter = Reporter { sink: req.progress, last: Mutex::new(0.0) };
     let rng = Rng::new(req.seed);
+    if cancel() {
+        return Err(EngineError::Cancelled);
+    }
     let img = Rgb::from_premul(image);
 
     reporter.report(Stage::Segmenting, 0.0);

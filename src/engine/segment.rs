@@ -88,11 +88,20 @@ pub fn segment(
         }
         Grid { img: gimg, unknown: g_unknown, brush: g_brush }
     };
+    if cancelled() {
+        return Err(Cancelled);
+    }
     let fine = make_grid(params.max_pixels);
+    if cancelled() {
+        return Err(Cancelled);
+    }
     let coarse = make_grid(params.max_pixels / 4);
     let (cw, ch) = (coarse.img.w, coarse.img.h);
     let (coarse_labels, models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
     let (gw, gh) = (fine.img.w, fine.img.h);
+    if cancelled() {
+        return Err(Cancelled);
+    }
     let labels = if (gw, gh) == (cw, ch) {
         coarse_labels
     } else {
