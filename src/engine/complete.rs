@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::mask::Mask;
+use super::mask::{Mask, Rect};
 use super::raster::Rgb;
 use super::rng::Rng;
 use super::Cancelled;
@@ -41,13 +41,10 @@ pub fn complete(
     progress: &mut dyn FnMut(f32),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Rgb, Cancelled> {
-    let Some((hx, hy, hw, hh)) = hole.bounds() else { return Ok(img.clone()) };
-    let band = ((hw.max(hh) as f32 * params.context) as usize).max(48);
-    let x0 = (hx as usize).saturating_sub(band);
-    let y0 = (hy as usize).saturating_sub(band);
-    let x1 = (hx as usize + hw as usize + band).min(img.w);
-    let y1 = (hy as usize + hh as usize + band).min(img.h);
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let Some(bounds) = hole.bounds() else { return Ok(img.clone()) };
+    let band = ((bounds.2.max(bounds.3) as f32 * params.context) as usize).max(48);
+    let rect = Rect::grown(bounds, band, img.w, img.h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let roi = img.crop(x0, y0, rw, rh);
     let mut roi_hole = vec![false; rw * rh];
     for y in 0..rh {

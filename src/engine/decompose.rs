@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::mask::Mask;
+use super::mask::{Mask, Rect};
 use super::raster::{Plane, Rgb};
 use super::rng::Rng;
 use super::stages::Stages;
@@ -397,11 +397,9 @@ fn is_shadow(img: &Rgb, relit: &Rgb, region: &Mask) -> bool {
 fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, background: &mut Rgb) {
     let (w, h) = (img.w, img.h);
     let band = Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a > 0.0 && a < 1.0) as u8).collect()).expect("sizes match");
-    let Some((bx, by, bw, bh)) = band.bounds() else { return };
-    let pad = 8usize;
-    let (x0, y0) = ((bx as usize).saturating_sub(pad), (by as usize).saturating_sub(pad));
-    let (x1, y1) = ((bx as usize + bw as usize + pad).min(w), (by as usize + bh as usize + pad).min(h));
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let Some(bounds) = band.bounds() else { return };
+    let rect = Rect::grown(bounds, 8, w, h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let a_at = |i: usize| alpha.v[(y0 + i / rw) * w + x0 + i % rw];
     let solid: Vec<bool> = (0..rw * rh).map(|i| a_at(i) >= 0.95).collect();

@@ -11,7 +11,7 @@
 //! gives: black-ish with alpha `1 − s`.
 
 use super::complete::diffuse_from;
-use super::mask::Mask;
+use super::mask::{Mask, Rect};
 use super::raster::{box_mean, Rgb};
 
 /// A detected (or brushed) effect region and its relighting factors.
@@ -43,15 +43,11 @@ const EPS: f32 = 0.01;
 /// Find the object's shadows. `object` is the object's region (its alpha > 0, slightly grown).
 pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option<(Mask, f32)> {
     let (w, h) = (img.w, img.h);
-    let (bx, by, bw, bh) = object.bounds()?;
-    let size = bw.max(bh) as f32;
+    let bounds = object.bounds()?;
+    let size = bounds.2.max(bounds.3) as f32;
     // Work in a region around the object, at most ~0.4 MP.
-    let reach = (size * 1.5) as u32;
-    let x0 = bx.saturating_sub(reach) as usize;
-    let y0 = by.saturating_sub(reach) as usize;
-    let x1 = ((bx + bw + reach) as usize).min(w);
-    let y1 = ((by + bh + reach) as usize).min(h);
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let rect = Rect::grown(bounds, (size * 1.5) as usize, w, h);
+    let (x0, y0, x1, y1, rw, rh) = (rect.x0, rect.y0, rect.x1, rect.y1, rect.w(), rect.h());
     let f = ((400_000.0 / (rw * rh) as f32).sqrt()).min(1.0);
     let (gw, gh) = (((rw as f32 * f) as usize).max(8), ((rh as f32 * f) as usize).max(8));
     let small = img.crop(x0, y0, rw, rh).resize(gw, gh);
@@ -148,13 +144,9 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
 /// wall say, says nothing about the floor), and divide the shading out.
 pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     let (w, h) = (img.w, img.h);
-    let Some((bx, by, bw, bh)) = region.bounds() else { return img.clone() };
-    let pad = 8u32;
-    let x0 = bx.saturating_sub(pad) as usize;
-    let y0 = by.saturating_sub(pad) as usize;
-    let x1 = ((bx + bw + pad) as usize).min(w);
-    let y1 = ((by + bh + pad) as usize).min(h);
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let Some(bounds) = region.bounds() else { return img.clone() };
+    let rect = Rect::grown(bounds, 8, w, h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
     let in_region: Vec<bool> = (0..rw * rh).map(|i| at(region, i) && !at(object, i)).collect();

@@ -2,6 +2,31 @@
 
 use crate::document::PremulImage;
 
+/// A pixel rectangle `[x0, x1) × [y0, y1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rect {
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+impl Rect {
+    /// The bounding box `(x, y, w, h)` grown by `pad` on every side, clipped to `w × h`.
+    pub fn grown(bounds: (u32, u32, u32, u32), pad: usize, w: usize, h: usize) -> Self {
+        let (bx, by, bw, bh) = (bounds.0 as usize, bounds.1 as usize, bounds.2 as usize, bounds.3 as usize);
+        Self { x0: bx.saturating_sub(pad), y0: by.saturating_sub(pad), x1: (bx + bw + pad).min(w), y1: (by + bh + pad).min(h) }
+    }
+
+    pub fn w(&self) -> usize {
+        self.x1 - self.x0
+    }
+
+    pub fn h(&self) -> usize {
+        self.y1 - self.y0
+    }
+}
+
 /// A binary mask: one byte per pixel, 0 = off, anything else = on.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Mask {
@@ -118,11 +143,11 @@ impl Mask {
     /// Dilation or erosion, computed only over the on pixels' bounding box grown by `r` (the
     /// rest of the result is known), so a small brush on a 12 MP photo costs little.
     fn morph(&self, r: f32, dilate: bool) -> Self {
-        let Some((bx, by, bw, bh)) = self.bounds() else { return self.clone() };
-        let grow = r.max(0.0).ceil() as u32 + 1;
-        let (x0, y0) = (bx.saturating_sub(grow), by.saturating_sub(grow));
-        let (x1, y1) = ((bx + bw + grow).min(self.width), (by + bh + grow).min(self.height));
-        let crop = Mask::from_fn(x1 - x0, y1 - y0, |x, y| self.get(x0 + x, y0 + y));
+        let Some(bounds) = self.bounds() else { return self.clone() };
+        let grow = r.max(0.0).ceil() as usize + 1;
+        let rect = Rect::grown(bounds, grow, self.width as usize, self.height as usize);
+        let (x0, y0) = (rect.x0 as u32, rect.y0 as u32);
+        let crop = Mask::from_fn(rect.w() as u32, rect.h() as u32, |x, y| self.get(x0 + x, y0 + y));
         let d = distance_sq_to(&crop, dilate);
         let r2 = r * r;
         let mut out = Mask::new(self.width, self.height);

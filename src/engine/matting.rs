@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::mask::{distance_sq_to, Mask};
+use super::mask::{distance_sq_to, Mask, Rect};
 use super::raster::{box_mean, Plane, Rgb};
 
 #[derive(Clone, Debug)]
@@ -27,13 +27,9 @@ impl Default for MattingParams {
 pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams) -> Plane {
     let (w, h) = (img.w, img.h);
     let mut alpha = Plane { w, h, v: segment.data().iter().map(|&b| b as f32).collect() };
-    let Some((bx, by, bw, bh)) = segment.bounds() else { return alpha };
-    let pad = params.radius + params.band.ceil() as usize + 2;
-    let x0 = (bx as usize).saturating_sub(pad);
-    let y0 = (by as usize).saturating_sub(pad);
-    let x1 = (bx as usize + bw as usize + pad).min(w);
-    let y1 = (by as usize + bh as usize + pad).min(h);
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let Some(bounds) = segment.bounds() else { return alpha };
+    let rect = Rect::grown(bounds, params.radius + params.band.ceil() as usize + 2, w, h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let guide = img.crop(x0, y0, rw, rh);
     let seg_roi = Mask::from_fn(rw as u32, rh as u32, |x, y| segment.get(x0 as u32 + x, y0 as u32 + y));
     let p: Vec<f32> = seg_roi.data().iter().map(|&b| b as f32).collect();

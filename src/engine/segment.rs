@@ -5,7 +5,7 @@
 //! the full-resolution edge.
 
 use super::gmm::Gmm;
-use super::mask::Mask;
+use super::mask::{Mask, Rect};
 use super::maxflow::GraphBuilder;
 use super::raster::Rgb;
 use super::rng::Rng;
@@ -58,16 +58,13 @@ pub fn segment(
     if let Some(p) = protect {
         unknown = unknown.minus(p);
     }
-    let Some((bx, by, bw, bh)) = unknown.bounds() else {
+    let Some(bounds) = unknown.bounds() else {
         return Ok(Mask::new(w as u32, h as u32));
     };
     // A ring of surroundings around the region supplies the background model.
-    let ring = (((bw * bh) as f32).sqrt() * 0.25).clamp(16.0, 64.0) as usize;
-    let x0 = (bx as usize).saturating_sub(ring);
-    let y0 = (by as usize).saturating_sub(ring);
-    let x1 = (bx as usize + bw as usize + ring).min(w);
-    let y1 = (by as usize + bh as usize + ring).min(h);
-    let (rw, rh) = (x1 - x0, y1 - y0);
+    let ring = (((bounds.2 * bounds.3) as f32).sqrt() * 0.25).clamp(16.0, 64.0) as usize;
+    let rect = Rect::grown(bounds, ring, w, h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let make_grid = |max_pixels: usize| -> Grid {
         let scale = ((max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
