@@ -38,7 +38,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("completion", |b| {
             b.iter(|| complete(&img, &hole, &CompletionParams::default(), &Rng::new(1), &mut |_| {}, &|| false).unwrap())
         });
-        group.bench_function("matting", |b| b.iter(|| matte(&img, &hole, &MattingParams::default())));
+        group.bench_function("matting", |b| b.iter(|| matte(&img, &hole, &MattingParams::default(), &|| false).unwrap()));
         group.finish();
     }
 }

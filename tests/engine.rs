@@ -154,7 +154,7 @@ fn cancelling_stops_within_100_ms() {
     let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     // Large enough to run for seconds; cancel at several moments to hit different stages.
     let (img, brush, hint) = scene(2400, 1600);
-    for delay_ms in [5u64, 300, 900] {
+    for delay_ms in [5u64, 150, 300, 450, 600, 750, 900, 1050] {
         let cancel = CancelToken::new();
         let stage = Mutex::new(String::new());
         let track = |p: Progress| *stage.lock().unwrap() = format!("{} {:.2}", p.stage.name(), p.fraction);

@@ -118,7 +118,13 @@ fn fill(
     for l in (0..n_levels).rev() {
         let level = &levels[l];
         let (w, h) = (level.img.w, level.img.h);
+        if cancelled() {
+            return Err(Cancelled);
+        }
         let geo = Geometry::new(w, h, &level.hole, r);
+        if cancelled() {
+            return Err(Cancelled);
+        }
         if geo.sources.is_empty() {
             // Nothing to copy from (the hole covers the context): diffuse instead.
             current = Some(diffuse_fill(&level.img, &level.hole));
@@ -136,6 +142,9 @@ fn fill(
                 let mut est = level.img.clone();
                 // Seed the hole with the coarse solution, then vote from the upsampled field.
                 let up = prev.resize(w, h);
+                if cancelled() {
+                    return Err(Cancelled);
+                }
                 for i in 0..w * h {
                     if level.hole[i] {
                         est.px[i] = up.px[i];

@@ -269,7 +269,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     if cancel() {
         return Err(EngineError::Cancelled);
     }
-    let alpha = stages.matter.matte(&img, &seg);
+    let alpha = stages.matter.matte(&img, &seg, &cancel)?;
     reporter.report(Stage::Completing, MATTE_END);
     if cancel() {
         return Err(EngineError::Cancelled);

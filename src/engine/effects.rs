@@ -81,7 +81,14 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
         0.0
     };
     let threshold = params.min_deficit.max(texture_deficit * 1.5);
-    let candidate: Vec<bool> = deficit.iter().map(|&d| d > threshold).collect();
+    // Hysteresis: strong seeds, grown into weaker darkening nearby (the penumbra's tail), so the
+    // lit level is later sampled outside the whole shadow, not inside its fringe.
+    let strong: Vec<bool> = deficit.iter().map(|&d| d > threshold).collect();
+    let weak_level = (0.4 * threshold).max(texture_deficit).max(0.03);
+    let near_strong = Mask::from_bytes(gw as u32, gh as u32, strong.iter().map(|&b| b as u8).collect())
+        .expect("sizes match")
+        .dilate((size * f * 0.15).max(4.0));
+    let candidate: Vec<bool> = (0..gw * gh).map(|i| strong[i] || (near_strong.at(i) && deficit[i] > weak_level)).collect();
     let object_area = obj.iter().filter(|&&o| o).count().max(1);
     let chroma = |p: [f32; 3]| { let s = p[0] + p[1] + p[2] + 1e-4; [p[0] / s, p[1] / s] };
     let mut keep = vec![false; gw * gh];
@@ -259,7 +266,12 @@ fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f
                 }
             }
         }
-        let f2: Vec<Option<f32>> = acc.iter().zip(&d2).map(|(&(s, n), &d)| (n > 0.0 && !d).then(|| s / n)).collect();
+        // A block holding any fixed pixel is fixed at the coarser size: the boundary must survive
+        // the restriction, or the coarse solve sees no boundary at all.
+        let f2: Vec<Option<f32>> = acc.iter().map(|&(s, n)| (n > 0.0).then(|| s / n)).collect();
+        for (d, f) in d2.iter_mut().zip(&f2) {
+            *d &= f.is_none();
+        }
         let coarse = membrane(&f2, &d2, w2, h2);
         for y in 0..h {
             for x in 0..w {

@@ -6,6 +6,7 @@ use rayon::prelude::*;
 
 use super::mask::{distance_sq_to, Mask, Rect};
 use super::raster::{box_mean, Plane, Rgb};
+use super::Cancelled;
 
 #[derive(Clone, Debug)]
 pub struct MattingParams {
@@ -24,16 +25,16 @@ impl Default for MattingParams {
 }
 
 /// Alpha in [0, 1] for the whole image: 1 inside the segment, 0 outside, soft near its edge.
-pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams) -> Plane {
+pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, Cancelled> {
     let (w, h) = (img.w, img.h);
     let mut alpha = Plane { w, h, v: segment.data().iter().map(|&b| b as f32).collect() };
-    let Some(bounds) = segment.bounds() else { return alpha };
+    let Some(bounds) = segment.bounds() else { return Ok(alpha) };
     let rect = Rect::grown(bounds, params.radius + params.band.ceil() as usize + 2, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let guide = img.crop(x0, y0, rw, rh);
     let seg_roi = Mask::from_fn(rw as u32, rh as u32, |x, y| segment.get(x0 as u32 + x, y0 as u32 + y));
     let p: Vec<f32> = seg_roi.data().iter().map(|&b| b as f32).collect();
-    let q = guided_filter(&guide, &p, params.radius, params.eps);
+    let q = guided_filter(&guide, &p, params.radius, params.eps, cancelled)?;
     // Distance to the boundary: to the nearest "off" pixel from inside, "on" from outside.
     let d_in = distance_sq_to(&seg_roi, false);
     let d_out = distance_sq_to(&seg_roi, true);
@@ -47,20 +48,25 @@ pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams) -> Plane {
             }
         }
     }
-    alpha
+    Ok(alpha)
 }
 
 /// Colour guided filter of `p` by `guide`.
-pub fn guided_filter(guide: &Rgb, p: &[f32], r: usize, eps: f32) -> Vec<f32> {
+pub fn guided_filter(guide: &Rgb, p: &[f32], r: usize, eps: f32, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Vec<f32>, Cancelled> {
     let (w, h) = (guide.w, guide.h);
     let ch = |c: usize| -> Vec<f32> { guide.px.iter().map(|v| v[c]).collect() };
     let (ir, ig, ib) = (ch(0), ch(1), ch(2));
     let prod = |a: &[f32], b: &[f32]| -> Vec<f32> { a.iter().zip(b).map(|(x, y)| x * y).collect() };
     let m = |v: &[f32]| box_mean(v, w, h, r).v;
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (mr, mg, mb, mp) = (m(&ir), m(&ig), m(&ib), m(p));
+    check()?;
     let (mrp, mgp, mbp) = (m(&prod(&ir, p)), m(&prod(&ig, p)), m(&prod(&ib, p)));
+    check()?;
     let (mrr, mrg, mrb) = (m(&prod(&ir, &ir)), m(&prod(&ir, &ig)), m(&prod(&ir, &ib)));
+    check()?;
     let (mgg, mgb, mbb) = (m(&prod(&ig, &ig)), m(&prod(&ig, &ib)), m(&prod(&ib, &ib)));
+    check()?;
     let coeffs: Vec<[f32; 4]> = (0..w * h)
         .into_par_iter()
         .map(|i| {
@@ -75,9 +81,10 @@ pub fn guided_filter(guide: &Rgb, p: &[f32], r: usize, eps: f32) -> Vec<f32> {
             [a[0], a[1], a[2], b]
         })
         .collect();
+    check()?;
     let coef = |k: usize| -> Vec<f32> { coeffs.iter().map(|c| c[k]).collect() };
     let (ma0, ma1, ma2, mbb2) = (m(&coef(0)), m(&coef(1)), m(&coef(2)), m(&coef(3)));
-    (0..w * h).map(|i| ma0[i] * ir[i] + ma1[i] * ig[i] + ma2[i] * ib[i] + mbb2[i]).collect()
+    Ok((0..w * h).map(|i| ma0[i] * ir[i] + ma1[i] * ig[i] + ma2[i] * ib[i] + mbb2[i]).collect())
 }
 
 /// Solve the symmetric positive-definite 3×3 system `s·x = b` (Cramer's rule).
@@ -113,7 +120,7 @@ mod tests {
         let (f, b) = ([0.9, 0.2, 0.1], [0.1, 0.3, 0.8]);
         let img = Rgb { w, h, px: truth.iter().map(|&a| [0, 1, 2].map(|c| a * f[c] + (1.0 - a) * b[c])).collect() };
         let seg = Mask::from_fn(w as u32, h as u32, |x, _| x >= 19);
-        let alpha = matte(&img, &seg, &MattingParams::default());
+        let alpha = matte(&img, &seg, &MattingParams::default(), &|| false).unwrap();
         let mae: f32 = alpha.v.iter().zip(&truth).map(|(a, t)| (a - t).abs()).sum::<f32>() / (w * h) as f32;
         let hard: f32 = seg.data().iter().zip(&truth).map(|(&s, t)| (s as f32 - t).abs()).sum::<f32>() / (w * h) as f32;
         assert!(mae < hard * 0.5, "matte {mae} vs hard {hard}");

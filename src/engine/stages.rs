@@ -18,7 +18,7 @@ pub trait Segmenter: Send + Sync {
 
 /// Turns a hard segment into a soft alpha.
 pub trait Matter: Send + Sync {
-    fn matte(&self, img: &Rgb, segment: &Mask) -> Plane;
+    fn matte(&self, img: &Rgb, segment: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, Cancelled>;
 }
 
 /// Fills a hole in the background. Pixels outside the hole must come back unchanged.
@@ -50,8 +50,8 @@ impl Segmenter for GrabCut {
 }
 
 impl Matter for GuidedFilterMatting {
-    fn matte(&self, img: &Rgb, segment: &Mask) -> Plane {
-        matte(img, segment, &self.0)
+    fn matte(&self, img: &Rgb, segment: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, Cancelled> {
+        matte(img, segment, &self.0, cancelled)
     }
 }
 
