@@ -339,8 +339,12 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         None => shadow_region.dilate(4.0),
     };
     let effect_at = |i: usize| effect_any.at(i);
+    let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
     for i in 0..(w * h) as usize {
-        if hole.at(i) && alpha.v[i] <= 0.0 && !effect_at(i) {
+        // Right next to the object, floor much darker than the fill is its contact shadow (or
+        // ambient occlusion): it keeps the fill and goes with the object.
+        let contact = luma(img.px[i]) < 0.9 * luma(background.px[i]);
+        if hole.at(i) && alpha.v[i] <= 0.0 && !effect_at(i) && !contact {
             background.px[i] = img.px[i];
         }
     }
@@ -422,6 +426,12 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
             let f = fg.px[y * rw + x];
             let seen = [0, 1, 2].map(|c| ((img.px[i][c] - a * f[c]) / (1.0 - a)).clamp(0.0, 1.0));
             let b = &mut background.px[i];
+            // Floor seen much darker than the fill under the edge is in the object's contact
+            // shadow: keep the fill (the darkening goes with the object).
+            let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            if luma(seen) < 0.9 * luma(*b) {
+                continue;
+            }
             *b = [0, 1, 2].map(|c| t * seen[c] + (1.0 - t) * b[c]);
         }
     }
