@@ -43,6 +43,10 @@ fn main() {
             }
         }
         let psnr = |s: f64, k: usize| if k == 0 { f64::NAN } else { 10.0 * (k as f64 / s.max(1e-12)).log10() };
+        // What the whole engine leaves as effect layers (object-only brush), as a share of the image.
+        let d = layerdecomp::engine::decompose(&img.to_premul(), &layerdecomp::engine::DecomposeRequest::new(c.mask_object.clone())).unwrap();
+        let effect_alpha: f64 = d.effects.iter().map(|e| e.layer.pixels.pixels().iter().map(|p| p[3] as f64).sum::<f64>()).sum();
+        print!("effect alpha {:>6.3}% | ", 100.0 * effect_alpha / n as f64);
         println!(
             "{} {:<15} {:<9} effect px {:>6} covered {:>5.1}% false+ {:>6} conf {:.2}  relit PSNR {:>5.1} (input {:>5.1})",
             c.name, c.effect.name(), c.floor, fx.count(), 100.0 * covered as f64 / fx.count().max(1) as f64, false_pos, conf, psnr(se, k), psnr(se_in, k_in)
