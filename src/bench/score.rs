@@ -3,7 +3,7 @@
 
 use crate::document::{LayerStack, NewLayer, PremulImage, Transform};
 use crate::engine::mask::Mask;
-use crate::engine::raster::Rgb;
+use crate::engine::raster::{luma, Rgb};
 
 /// A prediction to score: background and foreground, full canvas.
 pub struct Prediction {
@@ -42,10 +42,6 @@ fn psnr(sq_err_sum: f64, n: f64) -> f64 {
     }
     let mse = sq_err_sum / n;
     if mse <= 1e-12 { 99.0 } else { 10.0 * (1.0 / mse).log10() }
-}
-
-fn luma(p: [f32; 3]) -> f32 {
-    0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
 }
 
 /// Mean gradient magnitude of the luma over `region` (central differences).

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::mask::{Mask, Rect};
-use super::raster::{Plane, Rgb};
+use super::raster::{luma, Plane, Rgb};
 use super::rng::Rng;
 use super::stages::Stages;
 use super::Cancelled;
@@ -339,7 +339,6 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         None => shadow_region.dilate(4.0),
     };
     let effect_at = |i: usize| effect_any.at(i);
-    let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
     for i in 0..(w * h) as usize {
         // Right next to the object, floor much darker than the fill is its contact shadow (or
         // ambient occlusion): it keeps the fill and goes with the object.
@@ -428,7 +427,6 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
             let b = &mut background.px[i];
             // Floor seen much darker than the fill under the edge is in the object's contact
             // shadow: keep the fill (the darkening goes with the object).
-            let luma = |p: [f32; 3]| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
             if luma(seen) < 0.9 * luma(*b) {
                 continue;
             }

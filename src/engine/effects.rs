@@ -12,7 +12,7 @@
 
 use super::complete::diffuse_from;
 use super::mask::{Mask, Rect};
-use super::raster::{box_mean, Rgb};
+use super::raster::{box_mean, luma, Rgb};
 
 /// A detected (or brushed) effect region and its relighting factors.
 pub struct Relit {
@@ -55,7 +55,7 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
         ((x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize).min(w - 1) as u32, (y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize).min(h - 1) as u32)
     };
     let obj: Vec<bool> = (0..gw * gh).map(|i| { let (x, y) = at(i % gw, i / gw); object.get(x, y) }).collect();
-    let lum: Vec<f32> = small.px.iter().map(|p| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] + EPS).ln()).collect();
+    let lum: Vec<f32> = small.px.iter().map(|&p| (luma(p) + EPS).ln()).collect();
     // Smoothed log-luminance of the surroundings (texture averaged out), carried across the object.
     let r_tex = ((3.0 * f).round() as usize).max(2);
     let smooth = masked_mean(&lum, &obj, gw, gh, r_tex);

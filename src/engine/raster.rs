@@ -5,6 +5,12 @@ use rayon::prelude::*;
 
 use crate::document::PremulImage;
 
+/// Luma of an sRGB-encoded colour (Rec. 601 weights on the encoded values).
+#[inline]
+pub fn luma(p: [f32; 3]) -> f32 {
+    0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
+}
+
 /// An opaque RGB image, sRGB-encoded values in [0, 1].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rgb {
@@ -93,7 +99,7 @@ impl Rgb {
 
     /// Luma (Rec. 601 weights on the encoded values).
     pub fn luma(&self) -> Plane {
-        Plane { w: self.w, h: self.h, v: self.px.iter().map(|p| 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]).collect() }
+        Plane { w: self.w, h: self.h, v: self.px.iter().map(|&p| luma(p)).collect() }
     }
 }
 
