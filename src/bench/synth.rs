@@ -412,15 +412,6 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
     }
 }
 
-fn straight_to_premul(rgb: &Rgb, alpha: &[f32]) -> PremulImage {
-    PremulImage::from_pixels(
-        rgb.w as u32,
-        rgb.h as u32,
-        rgb.px.iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect(),
-    )
-    .expect("sizes match")
-}
-
 fn mask_image(m: &Mask) -> PremulImage {
     PremulImage::from_pixels(m.width(), m.height(), m.data().iter().map(|&b| { let v = b as f32; [v, v, v, 1.0] }).collect()).expect("sizes match")
 }
@@ -432,8 +423,8 @@ pub fn write_case(case: &SynthCase, dir: &Path) -> Result<(), io::FileError> {
     let png8 = io::PngDepth::Eight;
     io::write_png(&case.input.to_premul(), &dir.join("input.png"), png8)?;
     io::write_png(&case.background.to_premul(), &dir.join("background.png"), png8)?;
-    io::write_png(&straight_to_premul(&case.object_rgb, &case.object_alpha), &dir.join("object.png"), io::PngDepth::Sixteen)?;
-    io::write_png(&straight_to_premul(&case.effect_rgb, &case.effect_alpha), &dir.join("effects.png"), io::PngDepth::Sixteen)?;
+    io::write_png(&case.object_rgb.with_alpha(&case.object_alpha), &dir.join("object.png"), io::PngDepth::Sixteen)?;
+    io::write_png(&case.effect_rgb.with_alpha(&case.effect_alpha), &dir.join("effects.png"), io::PngDepth::Sixteen)?;
     io::write_png(&mask_image(&case.mask_object), &dir.join("mask_object.png"), png8)?;
     io::write_png(&mask_image(&case.mask_full), &dir.join("mask_full.png"), png8)?;
     let meta = format!("effect={}\nfloor={}\n", case.effect.name(), case.floor);

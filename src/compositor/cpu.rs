@@ -18,7 +18,7 @@ use std::borrow::Cow;
 
 use rayon::prelude::*;
 
-use crate::document::{BlendMode, Layer, LayerStack, PremulImage, Px};
+use crate::document::{BlendMode, Layer, LayerStack, NewLayer, PremulImage, Px, Transform};
 
 /// A layer rendered onto the canvas pixel grid: its top-left canvas pixel and its pixels (not yet
 /// multiplied by the layer's opacity). May extend beyond the canvas.
@@ -165,10 +165,17 @@ pub fn flatten(stack: &LayerStack) -> PremulImage {
     canvas
 }
 
+/// An image resampled to `w × h` (box-filtered when shrinking), via `place`.
+pub fn resized(img: &PremulImage, w: u32, h: u32) -> PremulImage {
+    let mut stack = LayerStack::new(w, h);
+    let t = Transform { x: 0.0, y: 0.0, scale_x: w as f32 / img.width() as f32, scale_y: h as f32 / img.height() as f32 };
+    stack.push(NewLayer::new("resized", img.clone()).transform(t));
+    flatten(&stack)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{NewLayer, Transform};
 
     fn close(a: Px, b: Px) -> bool {
         a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5)

@@ -5,4 +5,4 @@
 
 pub mod cpu;
 
-pub use cpu::{blend_pixel, composite_onto, flatten, place, Placed};
+pub use cpu::{blend_pixel, composite_onto, flatten, place, resized, Placed};

@@ -142,27 +142,14 @@ fn fill(
                 let mut est = level.img.clone();
                 // Seed the hole with the coarse solution (bilinear, hole pixels only), then vote
                 // from the upsampled field.
-                let (sx, sy) = (prev.w as f32 / w as f32, prev.h as f32 / h as f32);
                 est.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
                     if cancelled() {
                         return;
                     }
-                    let v = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (prev.h - 1) as f32);
-                    let (j, fv) = (v.floor() as usize, v.fract());
-                    let j1 = (j + 1).min(prev.h - 1);
                     for (x, px) in row.iter_mut().enumerate() {
-                        if !level.hole[y * w + x] {
-                            continue;
+                        if level.hole[y * w + x] {
+                            *px = prev.sample_for(x, y, w, h);
                         }
-                        let u = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (prev.w - 1) as f32);
-                        let (i, fu) = (u.floor() as usize, u.fract());
-                        let i1 = (i + 1).min(prev.w - 1);
-                        let (a, b, c, d) = (prev.at(i, j), prev.at(i1, j), prev.at(i, j1), prev.at(i1, j1));
-                        *px = [0, 1, 2].map(|k| {
-                            let top = a[k] + (b[k] - a[k]) * fu;
-                            let bot = c[k] + (d[k] - c[k]) * fu;
-                            top + (bot - top) * fv
-                        });
                     }
                 });
                 if cancelled() {

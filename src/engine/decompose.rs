@@ -357,7 +357,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         *p = p.map(|v| (v * 255.0).round().clamp(0.0, 255.0) / 255.0);
     }
     let (fg_alpha, fg_colour) = unmix(&img, &background, &alpha);
-    let foreground = premul_from(&fg_colour, &fg_alpha, w, h);
+    let foreground = Rgb { w: w as usize, h: h as usize, px: fg_colour }.with_alpha(&fg_alpha);
     if cancel() {
         return Err(EngineError::Cancelled);
     }
@@ -459,11 +459,6 @@ pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
             (a, colour)
         })
         .unzip()
-}
-
-fn premul_from(colour: &[[f32; 3]], alpha: &[f32], w: u32, h: u32) -> PremulImage {
-    let px = colour.iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect();
-    PremulImage::from_pixels(w, h, px).expect("sizes match")
 }
 
 /// The part of `full` inside `region`, cropped to its non-transparent bounds.

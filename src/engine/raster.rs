@@ -77,24 +77,37 @@ impl Rgb {
     /// Resize to `w × h` by bilinear sampling (pixel centres aligned).
     pub fn resize(&self, w: usize, h: usize) -> Self {
         let mut out = Self::new(w, h);
-        let (sx, sy) = (self.w as f32 / w as f32, self.h as f32 / h as f32);
         out.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-            let v = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (self.h - 1) as f32);
-            let (j, fv) = (v.floor() as usize, v.fract());
-            let j1 = (j + 1).min(self.h - 1);
             for (x, o) in row.iter_mut().enumerate() {
-                let u = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (self.w - 1) as f32);
-                let (i, fu) = (u.floor() as usize, u.fract());
-                let i1 = (i + 1).min(self.w - 1);
-                let (a, b, c, d) = (self.at(i, j), self.at(i1, j), self.at(i, j1), self.at(i1, j1));
-                *o = [0, 1, 2].map(|k| {
-                    let top = a[k] + (b[k] - a[k]) * fu;
-                    let bot = c[k] + (d[k] - c[k]) * fu;
-                    top + (bot - top) * fv
-                });
+                *o = self.sample_for(x, y, w, h);
             }
         });
         out
+    }
+
+    /// The bilinear sample of this image at the centre of pixel (x, y) of a `w × h` grid laid
+    /// over it (pixel centres aligned, edges clamped): one pixel of `resize(w, h)`.
+    #[inline]
+    pub fn sample_for(&self, x: usize, y: usize, w: usize, h: usize) -> [f32; 3] {
+        let (sx, sy) = (self.w as f32 / w as f32, self.h as f32 / h as f32);
+        let v = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (self.h - 1) as f32);
+        let (j, fv) = (v.floor() as usize, v.fract());
+        let j1 = (j + 1).min(self.h - 1);
+        let u = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (self.w - 1) as f32);
+        let (i, fu) = (u.floor() as usize, u.fract());
+        let i1 = (i + 1).min(self.w - 1);
+        let (a, b, c, d) = (self.at(i, j), self.at(i1, j), self.at(i, j1), self.at(i1, j1));
+        [0, 1, 2].map(|k| {
+            let top = a[k] + (b[k] - a[k]) * fu;
+            let bot = c[k] + (d[k] - c[k]) * fu;
+            top + (bot - top) * fv
+        })
+    }
+
+    /// Premultiplied RGBA from this (straight) colour and an alpha plane.
+    pub fn with_alpha(&self, alpha: &[f32]) -> PremulImage {
+        let px = self.px.iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect();
+        PremulImage::from_pixels(self.w as u32, self.h as u32, px).expect("sizes match")
     }
 
     /// Luma (Rec. 601 weights on the encoded values).

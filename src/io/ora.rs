@@ -19,7 +19,7 @@ use zip::CompressionMethod;
 use super::import::{import_image_bytes, ImportOptions};
 use super::png::{encode_png, PngDepth};
 use super::{write_atomically, FileError};
-use crate::compositor::{flatten, place};
+use crate::compositor::{flatten, place, resized};
 use crate::document::{BlendMode, LayerId, LayerKind, LayerStack, NewLayer, PremulImage, Transform};
 
 const NS: &str = "urn:layerdecomp:openraster:1";
@@ -99,9 +99,7 @@ fn thumbnail(stack: &LayerStack) -> PremulImage {
     let (w, h) = (stack.width(), stack.height());
     let f = (THUMB_MAX as f32 / w.max(h) as f32).min(1.0);
     let (tw, th) = (((w as f32 * f).round() as u32).max(1), ((h as f32 * f).round() as u32).max(1));
-    let mut small = LayerStack::new(tw, th);
-    small.push(NewLayer::new("merged", flatten(stack)).transform(Transform { x: 0.0, y: 0.0, scale_x: tw as f32 / w as f32, scale_y: th as f32 / h as f32 }));
-    flatten(&small)
+    resized(&flatten(stack), tw, th)
 }
 
 /// Write a document as an OpenRaster file, atomically.

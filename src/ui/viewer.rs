@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui;
 
-use crate::compositor::flatten;
-use crate::document::{LayerStack, NewLayer, Transform};
+use crate::compositor::{flatten, resized};
+use crate::document::LayerStack;
 use crate::io::{self, ImportOptions};
 
 /// The photo the editor opens when started without a file (rendered by `assets/render_sample.py`).
@@ -60,14 +60,7 @@ impl Viewer {
         let (w, h) = (self.stack.width(), self.stack.height());
         let flat = flatten(&self.stack);
         let f = (PREVIEW_MAX_SIDE as f32 / w.max(h) as f32).min(1.0);
-        let flat = if f < 1.0 {
-            let (pw, ph) = (((w as f32 * f) as u32).max(1), ((h as f32 * f) as u32).max(1));
-            let mut small = LayerStack::new(pw, ph);
-            small.push(NewLayer::new("preview", flat).transform(Transform { x: 0.0, y: 0.0, scale_x: f, scale_y: f }));
-            flatten(&small)
-        } else {
-            flat
-        };
+        let flat = if f < 1.0 { resized(&flat, ((w as f32 * f) as u32).max(1), ((h as f32 * f) as u32).max(1)) } else { flat };
         let rgba = flat.to_straight_rgba8();
         egui::ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw())
     }
