@@ -4,5 +4,6 @@
 //! GPU compositor of the editor is tested against it.
 
 pub mod cpu;
+pub mod gpu;
 
 pub use cpu::{blend_pixel, composite_onto, flatten, place, resized, Placed};

@@ -6,6 +6,8 @@
 
 mod raster;
 
+use std::sync::Arc;
+
 pub use raster::{premultiply, to_u16, to_u8, unpremultiply, PremulImage, Px};
 
 /// How a layer's colour combines with what is below it. Both operate on sRGB-encoded values
@@ -130,7 +132,9 @@ pub struct LayerId(pub u64);
 pub struct Layer {
     pub id: LayerId,
     pub name: String,
-    pub pixels: PremulImage,
+    /// Shared, so that copying a document (an undo snapshot, a frame handed to the GPU) costs
+    /// no pixels; `Arc::make_mut` copies on write.
+    pub pixels: Arc<PremulImage>,
     pub transform: Transform,
     /// Layer opacity in `[0, 1]`, multiplied into the pixels' own alpha.
     pub opacity: f32,
@@ -247,7 +251,7 @@ impl LayerStack {
         self.layers.push(Layer {
             id,
             name: new.name,
-            pixels: new.pixels,
+            pixels: Arc::new(new.pixels),
             transform: new.transform,
             opacity: new.opacity.clamp(0.0, 1.0),
             blend: new.blend,

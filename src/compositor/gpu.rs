@@ -1,0 +1,679 @@
+//! The editor's GPU compositor (wgpu): draws a layer stack into a render pass, either egui's (via
+//! a paint callback, see `ui::canvas`) or an offscreen texture (tests, `layerdecomp bench canvas`).
+//!
+//! Colour space: as in the CPU reference (`compositor::cpu`), blends operate on premultiplied
+//! **sRGB-encoded** values. Layer textures are `Rgba8Unorm` (not `*Srgb`) and targets are UNORM,
+//! so neither sampling nor blending converts to linear light.
+//!
+//! * Each layer is uploaded as tiles of at most `TILE` pixels (never above the adapter's texture
+//!   limit), each with a box-filtered mip chain, so zoomed-out views are filtered well (trilinear)
+//!   and zoomed-in views of unscaled layers are sharp (nearest).
+//! * Uploads happen only for tiles whose content changed: a layer is re-checked only when its
+//!   pixel buffer (an `Arc`) is replaced, and then only tiles whose content hash differs go up.
+//!   Moving, scaling or re-blending a layer uploads nothing.
+//! * Normal is one draw with `One, OneMinusSrcAlpha`. Multiply (W3C) needs two: the first scales
+//!   the backdrop by `S + 1 − a` (blend `Zero, Src`), the second adds `S·(1 − Ab)` and sets alpha
+//!   `a + Ab·(1 − a)` (blend `OneMinusDstAlpha, One`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use eframe::wgpu;
+use rayon::prelude::*;
+
+use crate::document::{to_u8, BlendMode, PremulImage, Transform};
+
+/// Largest tile side; smaller than every adapter's limit and small enough that a brush stroke
+/// re-uploads little.
+pub const TILE: u32 = 1024;
+const UNIFORM_STRIDE: u64 = 256;
+const CHECKER_PX: f32 = 8.0;
+
+/// One layer to draw. `key` identifies it across frames (the layer id) for the texture cache.
+#[derive(Clone)]
+pub struct LayerDraw {
+    pub key: u64,
+    pub pixels: Arc<PremulImage>,
+    pub transform: Transform,
+    pub opacity: f32,
+    pub blend: BlendMode,
+}
+
+/// A coverage mask (one byte per canvas pixel, placed at the canvas origin) drawn as a tint.
+#[derive(Clone)]
+pub struct MaskDraw {
+    pub key: u64,
+    pub mask: Arc<image::GrayImage>,
+    /// Premultiplied tint at full coverage.
+    pub tint: [f32; 4],
+}
+
+/// Where the canvas lands in the target: target pixel = `offset + canvas pixel · zoom`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct View {
+    pub canvas_w: u32,
+    pub canvas_h: u32,
+    pub offset: [f32; 2],
+    pub zoom: f32,
+    /// Target (viewport) size in pixels.
+    pub target: [u32; 2],
+}
+
+/// Everything one frame draws, bottom first; cheap to clone (pixels are shared).
+#[derive(Clone)]
+pub struct Scene {
+    pub view: View,
+    /// Draw a checkerboard under the canvas (the editor does; exports do not).
+    pub checker: bool,
+    pub layers: Vec<LayerDraw>,
+    pub masks: Vec<MaskDraw>,
+}
+
+/// Counters for tests and the status of the upload path.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadStats {
+    pub tiles_uploaded: u64,
+    pub tiles_checked: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Pass {
+    Normal,
+    MultiplyScale,
+    MultiplyAdd,
+    Checker,
+}
+
+struct Tile {
+    x: u32,
+    y: u32,
+    w: u32,
+    h: u32,
+    hash: u64,
+    texture: wgpu::Texture,
+    nearest: wgpu::BindGroup,
+    linear: wgpu::BindGroup,
+}
+
+enum Source {
+    Layer(Arc<PremulImage>),
+    Mask(Arc<image::GrayImage>),
+}
+
+impl Source {
+    fn same(&self, other: &Source) -> bool {
+        match (self, other) {
+            (Source::Layer(a), Source::Layer(b)) => Arc::ptr_eq(a, b),
+            (Source::Mask(a), Source::Mask(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+    fn size(&self) -> (u32, u32) {
+        match self {
+            Source::Layer(p) => (p.width(), p.height()),
+            Source::Mask(m) => m.dimensions(),
+        }
+    }
+    fn format(&self) -> wgpu::TextureFormat {
+        match self {
+            Source::Layer(_) => wgpu::TextureFormat::Rgba8Unorm,
+            Source::Mask(_) => wgpu::TextureFormat::R8Unorm,
+        }
+    }
+    /// The tile's texels (8-bit, premultiplied), row-major without padding.
+    fn tile_bytes(&self, x: u32, y: u32, w: u32, h: u32) -> Vec<u8> {
+        match self {
+            Source::Layer(p) => {
+                let mut out = vec![0u8; (w * h * 4) as usize];
+                out.par_chunks_mut((w * 4) as usize).enumerate().for_each(|(r, line)| {
+                    let row = &p.row(y + r as u32)[x as usize..(x + w) as usize];
+                    for (dst, px) in line.chunks_exact_mut(4).zip(row) {
+                        for c in 0..4 {
+                            dst[c] = to_u8(px[c]);
+                        }
+                    }
+                });
+                out
+            }
+            Source::Mask(m) => {
+                let mut out = Vec::with_capacity((w * h) as usize);
+                let stride = m.width() as usize;
+                for r in y..y + h {
+                    let start = r as usize * stride + x as usize;
+                    out.extend_from_slice(&m.as_raw()[start..start + w as usize]);
+                }
+                out
+            }
+        }
+    }
+}
+
+struct Cached {
+    source: Source,
+    tiles: Vec<Tile>,
+    used: bool,
+}
+
+struct DrawCmd {
+    pass: Pass,
+    key: u64,
+    tile: usize,
+    nearest: bool,
+    uniform: u32,
+}
+
+/// The compositor's GPU state: pipelines per target format, the tile cache and the current
+/// frame's draw list. Lives in egui's `callback_resources` in the editor.
+pub struct GpuCompositor {
+    texture_layout: wgpu::BindGroupLayout,
+    uniform_layout: wgpu::BindGroupLayout,
+    pipeline_layout: wgpu::PipelineLayout,
+    shader: wgpu::ShaderModule,
+    pipelines: HashMap<(wgpu::TextureFormat, Pass), wgpu::RenderPipeline>,
+    sampler_nearest: wgpu::Sampler,
+    sampler_linear: wgpu::Sampler,
+    dummy: wgpu::BindGroup,
+    uniforms: wgpu::Buffer,
+    uniform_bind: wgpu::BindGroup,
+    uniform_capacity: u64,
+    cache: HashMap<u64, Cached>,
+    draws: Vec<DrawCmd>,
+    tile_size: u32,
+    pub stats: UploadStats,
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    // FNV-1a over 8-byte words: only needs to tell "changed" from "unchanged".
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).wrapping_mul(0x100_0000_01b3);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    h ^ bytes.len() as u64
+}
+
+/// Halve an 8-bit image with a box filter (premultiplied values average correctly).
+fn halve(src: &[u8], w: u32, h: u32, channels: usize) -> (Vec<u8>, u32, u32) {
+    let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
+    let mut out = vec![0u8; nw as usize * nh as usize * channels];
+    for y in 0..nh {
+        for x in 0..nw {
+            for c in 0..channels {
+                let mut sum = 0u32;
+                let mut n = 0u32;
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let (sx, sy) = ((2 * x + dx).min(w - 1), (2 * y + dy).min(h - 1));
+                    sum += src[(sy as usize * w as usize + sx as usize) * channels + c] as u32;
+                    n += 1;
+                }
+                out[(y as usize * nw as usize + x as usize) * channels + c] = ((sum + n / 2) / n) as u8;
+            }
+        }
+    }
+    (out, nw, nh)
+}
+
+impl GpuCompositor {
+    pub fn new(device: &wgpu::Device) -> Self {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("layerdecomp compositor"),
+            source: wgpu::ShaderSource::Wgsl(include_str!("gpu.wgsl").into()),
+        });
+        let texture_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("layer tile"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let uniform_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("draw uniforms"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: wgpu::BufferSize::new(80),
+                },
+                count: None,
+            }],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("compositor"),
+            bind_group_layouts: &[Some(&texture_layout), Some(&uniform_layout)],
+            immediate_size: 0,
+        });
+        let sampler = |filter: wgpu::FilterMode, mip: wgpu::MipmapFilterMode| {
+            device.create_sampler(&wgpu::SamplerDescriptor {
+                label: Some("layer"),
+                address_mode_u: wgpu::AddressMode::ClampToEdge,
+                address_mode_v: wgpu::AddressMode::ClampToEdge,
+                mag_filter: filter,
+                min_filter: filter,
+                mipmap_filter: mip,
+                ..Default::default()
+            })
+        };
+        let sampler_nearest = sampler(wgpu::FilterMode::Nearest, wgpu::MipmapFilterMode::Nearest);
+        let sampler_linear = sampler(wgpu::FilterMode::Linear, wgpu::MipmapFilterMode::Linear);
+        let dummy_tex = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("dummy"),
+            size: wgpu::Extent3d { width: 1, height: 1, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING,
+            view_formats: &[],
+        });
+        let dummy = Self::bind_texture(device, &texture_layout, &dummy_tex, &sampler_nearest);
+        let uniform_capacity = 64;
+        let (uniforms, uniform_bind) = Self::uniform_buffer(device, &uniform_layout, uniform_capacity);
+        let tile_size = TILE.min(device.limits().max_texture_dimension_2d);
+        Self {
+            texture_layout,
+            uniform_layout,
+            pipeline_layout,
+            shader,
+            pipelines: HashMap::new(),
+            sampler_nearest,
+            sampler_linear,
+            dummy,
+            uniforms,
+            uniform_bind,
+            uniform_capacity,
+            cache: HashMap::new(),
+            draws: Vec::new(),
+            tile_size,
+            stats: UploadStats::default(),
+        }
+    }
+
+    fn bind_texture(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, tex: &wgpu::Texture, sampler: &wgpu::Sampler) -> wgpu::BindGroup {
+        let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("layer tile"),
+            layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::TextureView(&view) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Sampler(sampler) },
+            ],
+        })
+    }
+
+    fn uniform_buffer(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, draws: u64) -> (wgpu::Buffer, wgpu::BindGroup) {
+        let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("draw uniforms"),
+            size: draws * UNIFORM_STRIDE,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("draw uniforms"),
+            layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &buffer, offset: 0, size: wgpu::BufferSize::new(80) }),
+            }],
+        });
+        (buffer, bind)
+    }
+
+    /// Make the pipelines for drawing into `format` (done once per format).
+    pub fn prepare_format(&mut self, device: &wgpu::Device, format: wgpu::TextureFormat) {
+        for pass in [Pass::Normal, Pass::MultiplyScale, Pass::MultiplyAdd, Pass::Checker] {
+            if self.pipelines.contains_key(&(format, pass)) {
+                continue;
+            }
+            use wgpu::{BlendComponent as C, BlendFactor as F, BlendOperation::Add};
+            let comp = |src_factor, dst_factor| C { src_factor, dst_factor, operation: Add };
+            let blend = match pass {
+                Pass::Normal => wgpu::BlendState { color: comp(F::One, F::OneMinusSrcAlpha), alpha: comp(F::One, F::OneMinusSrcAlpha) },
+                Pass::MultiplyScale => wgpu::BlendState { color: comp(F::Zero, F::Src), alpha: comp(F::Zero, F::One) },
+                Pass::MultiplyAdd => wgpu::BlendState { color: comp(F::OneMinusDstAlpha, F::One), alpha: comp(F::OneMinusDstAlpha, F::One) },
+                Pass::Checker => wgpu::BlendState::REPLACE,
+            };
+            let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("compositor"),
+                layout: Some(&self.pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &self.shader,
+                    entry_point: Some("vs_main"),
+                    buffers: &[],
+                    compilation_options: Default::default(),
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &self.shader,
+                    entry_point: Some("fs_main"),
+                    targets: &[Some(wgpu::ColorTargetState { format, blend: Some(blend), write_mask: wgpu::ColorWrites::ALL })],
+                    compilation_options: Default::default(),
+                }),
+                multiview_mask: None,
+                cache: None,
+            });
+            self.pipelines.insert((format, pass), pipeline);
+        }
+    }
+
+    /// Bring the cached textures of `key` up to date with `source`: uploads changed tiles only.
+    fn sync(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, key: u64, source: Source) {
+        if let Some(c) = self.cache.get_mut(&key) {
+            c.used = true;
+            if c.source.same(&source) {
+                return;
+            }
+            if c.source.size() != source.size() || c.source.format() != source.format() {
+                self.cache.remove(&key);
+            }
+        }
+        let (w, h) = source.size();
+        let format = source.format();
+        let channels = if format == wgpu::TextureFormat::R8Unorm { 1 } else { 4 };
+        let ts = self.tile_size;
+        if !self.cache.contains_key(&key) {
+            let mut tiles = Vec::new();
+            for ty in (0..h).step_by(ts as usize) {
+                for tx in (0..w).step_by(ts as usize) {
+                    let (tw, th) = (ts.min(w - tx), ts.min(h - ty));
+                    let mips = 32 - tw.max(th).leading_zeros();
+                    let texture = device.create_texture(&wgpu::TextureDescriptor {
+                        label: Some("layer tile"),
+                        size: wgpu::Extent3d { width: tw, height: th, depth_or_array_layers: 1 },
+                        mip_level_count: mips,
+                        sample_count: 1,
+                        dimension: wgpu::TextureDimension::D2,
+                        format,
+                        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                        view_formats: &[],
+                    });
+                    let nearest = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_nearest);
+                    let linear = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_linear);
+                    // A hash no content has, so every tile goes up the first time.
+                    tiles.push(Tile { x: tx, y: ty, w: tw, h: th, hash: u64::MAX, texture, nearest, linear });
+                }
+            }
+            let placeholder = Source::Mask(Arc::new(image::GrayImage::new(0, 0)));
+            self.cache.insert(key, Cached { source: placeholder, tiles, used: true });
+        }
+        let Some(cached) = self.cache.get_mut(&key) else { return };
+        for tile in &mut cached.tiles {
+            let bytes = source.tile_bytes(tile.x, tile.y, tile.w, tile.h);
+            let hash = hash_bytes(&bytes);
+            self.stats.tiles_checked += 1;
+            if hash == tile.hash {
+                continue;
+            }
+            tile.hash = hash;
+            self.stats.tiles_uploaded += 1;
+            let (mut level, mut lw, mut lh, mut data) = (0u32, tile.w, tile.h, bytes);
+            loop {
+                queue.write_texture(
+                    wgpu::TexelCopyTextureInfo { texture: &tile.texture, mip_level: level, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+                    &data,
+                    wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(lw * channels as u32), rows_per_image: Some(lh) },
+                    wgpu::Extent3d { width: lw, height: lh, depth_or_array_layers: 1 },
+                );
+                if lw == 1 && lh == 1 {
+                    break;
+                }
+                (data, lw, lh) = halve(&data, lw, lh, channels);
+                level += 1;
+            }
+        }
+        cached.source = source;
+    }
+
+    /// Upload what changed and build the draw list for `scene`. Call before `paint`.
+    pub fn prepare(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, scene: &Scene) {
+        for c in self.cache.values_mut() {
+            c.used = false;
+        }
+        for l in &scene.layers {
+            self.sync(device, queue, l.key, Source::Layer(l.pixels.clone()));
+        }
+        for m in &scene.masks {
+            self.sync(device, queue, m.key, Source::Mask(m.mask.clone()));
+        }
+        // Textures of layers no longer drawn are freed.
+        self.cache.retain(|_, c| c.used);
+
+        let v = scene.view;
+        let (tw, th) = (v.target[0].max(1) as f32, v.target[1].max(1) as f32);
+        // Canvas pixel → normalised device coordinates.
+        let to_ndc = |p: [f32; 2]| [p[0] / tw * 2.0 - 1.0, 1.0 - p[1] / th * 2.0];
+        let ndc = |cx: f32, cy: f32| to_ndc([v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom]);
+        let visible = |a: [f32; 2], b: [f32; 2]| a[0] < 1.0 && b[0] > -1.0 && a[1] > -1.0 && b[1] < 1.0;
+        let mut uniforms: Vec<[f32; 20]> = Vec::new();
+        self.draws.clear();
+        let mut push = |draws: &mut Vec<DrawCmd>, pass, key, tile, nearest, u: [f32; 20]| {
+            draws.push(DrawCmd { pass, key, tile, nearest, uniform: uniforms.len() as u32 });
+            uniforms.push(u);
+        };
+        // Canvas pixel → target pixel.
+        let px = |cx: f32, cy: f32| [v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom];
+        let everything = [f32::MIN, f32::MIN, f32::MAX, f32::MAX];
+        if scene.checker {
+            let (a, b) = (ndc(0.0, 0.0), ndc(v.canvas_w as f32, v.canvas_h as f32));
+            let e = everything;
+            let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., 0., 0., 0., 0., 1.0, 4.0, CHECKER_PX, 0., e[0], e[1], e[2], e[3]];
+            push(&mut self.draws, Pass::Checker, u64::MAX, 0, true, u);
+        }
+        for l in &scene.layers {
+            let t = l.transform;
+            let Some(cached) = self.cache.get(&l.key) else { continue };
+            // Unscaled layers seen at 100 % or closer show their exact pixels; everything else is
+            // filtered (bilinear, trilinear when shrinking).
+            let nearest = t.scale_x == 1.0 && t.scale_y == 1.0 && v.zoom >= 1.0;
+            let (lw, lh) = (l.pixels.width(), l.pixels.height());
+            let (f0, f1) = (px(t.x, t.y), px(t.x + lw as f32 * t.scale_x, t.y + lh as f32 * t.scale_y));
+            for (i, tile) in cached.tiles.iter().enumerate() {
+                // The quad reaches one target pixel beyond the layer's outer edges so partly
+                // covered edge pixels are drawn (with their coverage); inner tile seams are not
+                // widened, so no pixel is drawn twice.
+                let mut a = px(t.x + tile.x as f32 * t.scale_x, t.y + tile.y as f32 * t.scale_y);
+                let mut b = px(t.x + (tile.x + tile.w) as f32 * t.scale_x, t.y + (tile.y + tile.h) as f32 * t.scale_y);
+                let (sx, sy) = ((b[0] - a[0]) / tile.w as f32, (b[1] - a[1]) / tile.h as f32);
+                let mut uv = [0.0f32, 0.0, 1.0, 1.0];
+                if tile.x == 0 {
+                    a[0] -= 1.0;
+                    uv[0] -= 1.0 / (sx * tile.w as f32);
+                }
+                if tile.y == 0 {
+                    a[1] -= 1.0;
+                    uv[1] -= 1.0 / (sy * tile.h as f32);
+                }
+                if tile.x + tile.w == lw {
+                    b[0] += 1.0;
+                    uv[2] += 1.0 / (sx * tile.w as f32);
+                }
+                if tile.y + tile.h == lh {
+                    b[1] += 1.0;
+                    uv[3] += 1.0 / (sy * tile.h as f32);
+                }
+                let (a, b) = (to_ndc(a), to_ndc(b));
+                if !visible(a, b) {
+                    continue;
+                }
+                let base = [a[0], a[1], b[0], b[1], uv[0], uv[1], uv[2], uv[3], 0., 0., 0., 0., l.opacity, 0., 0., 0., f0[0], f0[1], f1[0], f1[1]];
+                match l.blend {
+                    BlendMode::Normal => push(&mut self.draws, Pass::Normal, l.key, i, nearest, base),
+                    BlendMode::Multiply => {
+                        let mut scale = base;
+                        scale[13] = 1.0;
+                        push(&mut self.draws, Pass::MultiplyScale, l.key, i, nearest, scale);
+                        let mut add = base;
+                        add[13] = 2.0;
+                        push(&mut self.draws, Pass::MultiplyAdd, l.key, i, nearest, add);
+                    }
+                }
+            }
+        }
+        for m in &scene.masks {
+            let Some(cached) = self.cache.get(&m.key) else { continue };
+            for (i, tile) in cached.tiles.iter().enumerate() {
+                let a = ndc(tile.x as f32, tile.y as f32);
+                let b = ndc((tile.x + tile.w) as f32, (tile.y + tile.h) as f32);
+                if !visible(a, b) {
+                    continue;
+                }
+                let t = m.tint;
+                let e = everything;
+                let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., t[0], t[1], t[2], t[3], 1.0, 3.0, 0., 0., e[0], e[1], e[2], e[3]];
+                push(&mut self.draws, Pass::Normal, m.key, i, v.zoom >= 1.0, u);
+            }
+        }
+        if uniforms.len() as u64 > self.uniform_capacity {
+            self.uniform_capacity = (uniforms.len() as u64).next_power_of_two();
+            (self.uniforms, self.uniform_bind) = Self::uniform_buffer(device, &self.uniform_layout, self.uniform_capacity);
+        }
+        let mut bytes = vec![0u8; uniforms.len() * UNIFORM_STRIDE as usize];
+        for (i, u) in uniforms.iter().enumerate() {
+            for (j, f) in u.iter().enumerate() {
+                let at = i * UNIFORM_STRIDE as usize + j * 4;
+                bytes[at..at + 4].copy_from_slice(&f.to_le_bytes());
+            }
+        }
+        if !bytes.is_empty() {
+            queue.write_buffer(&self.uniforms, 0, &bytes);
+        }
+    }
+
+    /// Record the prepared draws into `pass`, whose target has `format` (see `prepare_format`).
+    pub fn paint(&self, pass: &mut wgpu::RenderPass<'_>, format: wgpu::TextureFormat) {
+        for d in &self.draws {
+            let Some(pipeline) = self.pipelines.get(&(format, d.pass)) else { continue };
+            let bind = if d.pass == Pass::Checker {
+                &self.dummy
+            } else {
+                let Some(tile) = self.cache.get(&d.key).and_then(|c| c.tiles.get(d.tile)) else { continue };
+                if d.nearest {
+                    &tile.nearest
+                } else {
+                    &tile.linear
+                }
+            };
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind, &[]);
+            pass.set_bind_group(1, &self.uniform_bind, &[d.uniform * UNIFORM_STRIDE as u32]);
+            pass.draw(0..6, 0..1);
+        }
+    }
+
+    /// Render `scene` into a new transparent `Rgba8Unorm` image of the view's target size and
+    /// read it back (premultiplied, sRGB-encoded). Used by tests and benchmarks.
+    pub fn render_to_image(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, scene: &Scene) -> image::RgbaImage {
+        let format = wgpu::TextureFormat::Rgba8Unorm;
+        let [w, h] = scene.view.target;
+        let target = device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("offscreen canvas"),
+            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        self.render_to_texture(device, queue, scene, &target);
+        read_texture(device, queue, &target)
+    }
+
+    /// Render `scene` into `target` (an `Rgba8Unorm` render attachment), cleared to transparent.
+    pub fn render_to_texture(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, scene: &Scene, target: &wgpu::Texture) {
+        let format = target.format();
+        self.prepare_format(device, format);
+        self.prepare(device, queue, scene);
+        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen canvas") });
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("offscreen canvas"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            self.paint(&mut pass, format);
+        }
+        queue.submit([encoder.finish()]);
+    }
+}
+
+/// Copy an `Rgba8Unorm` texture back to the CPU (waits for the GPU).
+pub fn read_texture(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgpu::Texture) -> image::RgbaImage {
+    let (w, h) = (texture.width(), texture.height());
+    let row = (w * 4).div_ceil(256) * 256;
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("readback"),
+        size: row as u64 * h as u64,
+        usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+        mapped_at_creation: false,
+    });
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
+    encoder.copy_texture_to_buffer(
+        wgpu::TexelCopyTextureInfo { texture, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+        wgpu::TexelCopyBufferInfo { buffer: &buffer, layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(row), rows_per_image: Some(h) } },
+        wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+    );
+    queue.submit([encoder.finish()]);
+    let slice = buffer.slice(..);
+    slice.map_async(wgpu::MapMode::Read, |_| {});
+    let _ = device.poll(wgpu::PollType::wait_indefinitely());
+    let mut out = image::RgbaImage::new(w, h);
+    if let Ok(data) = slice.get_mapped_range() {
+        for y in 0..h as usize {
+            let src = &data[y * row as usize..y * row as usize + w as usize * 4];
+            out.as_mut()[y * w as usize * 4..(y + 1) * w as usize * 4].copy_from_slice(src);
+        }
+    }
+    buffer.unmap();
+    out
+}
+
+/// A headless device for tests and benchmarks: the first adapter wgpu finds (lavapipe on CI).
+pub fn headless_device() -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), String> {
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
+    let adapter = pollster_block(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).map_err(|e| format!("no GPU adapter: {e}"))?;
+    let (device, queue) = pollster_block(adapter.request_device(&wgpu::DeviceDescriptor::default())).map_err(|e| format!("cannot open the GPU device: {e}"))?;
+    Ok((adapter, device, queue))
+}
+
+/// Run a future to completion on this thread (wgpu's native futures resolve immediately).
+fn pollster_block<F: std::future::Future>(fut: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut fut = std::pin::pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
