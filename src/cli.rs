@@ -20,8 +20,31 @@ pub struct Cli {
     #[arg(long, global = true, default_value_t = io::DEFAULT_MAX_PIXELS as f64 / 1e6)]
     pub max_megapixels: f64,
 
+    #[command(flatten)]
+    pub editor: EditorArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options of the editor window (no subcommand).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EditorArgs {
+    /// Measure frame times; print the longest (overall and while decomposing) at exit.
+    #[arg(long)]
+    pub debug_timing: bool,
+    /// Start with this PNG as the object mask (white = object).
+    #[arg(long, value_name = "PNG")]
+    pub object_mask: Option<PathBuf>,
+    /// Start decomposing as soon as the window opens (needs a mask).
+    #[arg(long)]
+    pub decompose: bool,
+    /// Close the window when that decomposition ends (scripted measurements).
+    #[arg(long)]
+    pub exit_after_decompose: bool,
+    /// Seconds between autosaves of unsaved work to the recovery file.
+    #[arg(long, default_value_t = 120)]
+    pub autosave_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -117,6 +140,19 @@ Example:
       --blend multiply --name shadow --layer obj.png --at 100,40 --name cup --out out.psd";
 
 impl Cli {
+    pub fn editor_options(&self) -> crate::ui::EditorOptions {
+        let e = &self.editor;
+        crate::ui::EditorOptions {
+            import: self.import_options(),
+            debug_timing: e.debug_timing,
+            object_mask: e.object_mask.clone(),
+            decompose_on_start: e.decompose,
+            exit_after_decompose: e.exit_after_decompose,
+            autosave_every: std::time::Duration::from_secs(e.autosave_secs.max(5)),
+            ..Default::default()
+        }
+    }
+
     pub fn import_options(&self) -> ImportOptions {
         ImportOptions { max_pixels: (self.max_megapixels * 1e6).max(1.0) as u64 }
     }

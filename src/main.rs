@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         if handled {
             Ok(())
         } else {
-            layerdecomp::ui::run_editor(cli.file.clone(), cli.import_options())
+            layerdecomp::ui::run_editor(cli.file.clone(), cli.editor_options())
         }
     });
     match result {

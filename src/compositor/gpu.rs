@@ -16,7 +16,7 @@
 //!   `a + Ab·(1 − a)` (blend `OneMinusDstAlpha, One`).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use eframe::wgpu;
 use rayon::prelude::*;
@@ -101,13 +101,6 @@ enum Source {
 }
 
 impl Source {
-    fn same(&self, other: &Source) -> bool {
-        match (self, other) {
-            (Source::Layer(a), Source::Layer(b)) => Arc::ptr_eq(a, b),
-            (Source::Mask(a), Source::Mask(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
     fn size(&self) -> (u32, u32) {
         match self {
             Source::Layer(p) => (p.width(), p.height()),
@@ -148,8 +141,36 @@ impl Source {
     }
 }
 
+/// What a cached texture was made from, held weakly so the document stays the sole owner of its
+/// pixels (and can mutate them in place while a stroke is painted).
+enum Origin {
+    Layer(Weak<PremulImage>),
+    Mask(Weak<image::GrayImage>),
+    None,
+}
+
+impl Origin {
+    fn of(source: &Source) -> Self {
+        match source {
+            Source::Layer(a) => Origin::Layer(Arc::downgrade(a)),
+            Source::Mask(a) => Origin::Mask(Arc::downgrade(a)),
+        }
+    }
+    /// Still the same, unmodified buffer. A buffer mutated in place (`Arc::make_mut` on a sole
+    /// owner) no longer upgrades, so it counts as changed.
+    fn is(&self, source: &Source) -> bool {
+        match (self, source) {
+            (Origin::Layer(w), Source::Layer(a)) => w.upgrade().is_some_and(|w| Arc::ptr_eq(&w, a)),
+            (Origin::Mask(w), Source::Mask(a)) => w.upgrade().is_some_and(|w| Arc::ptr_eq(&w, a)),
+            _ => false,
+        }
+    }
+}
+
 struct Cached {
-    source: Source,
+    origin: Origin,
+    size: (u32, u32),
+    format: wgpu::TextureFormat,
     tiles: Vec<Tile>,
     used: bool,
 }
@@ -380,10 +401,10 @@ impl GpuCompositor {
     fn sync(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, key: u64, source: Source) {
         if let Some(c) = self.cache.get_mut(&key) {
             c.used = true;
-            if c.source.same(&source) {
+            if c.origin.is(&source) {
                 return;
             }
-            if c.source.size() != source.size() || c.source.format() != source.format() {
+            if c.size != source.size() || c.format != source.format() {
                 self.cache.remove(&key);
             }
         }
@@ -413,8 +434,7 @@ impl GpuCompositor {
                     tiles.push(Tile { x: tx, y: ty, w: tw, h: th, hash: u64::MAX, texture, nearest, linear });
                 }
             }
-            let placeholder = Source::Mask(Arc::new(image::GrayImage::new(0, 0)));
-            self.cache.insert(key, Cached { source: placeholder, tiles, used: true });
+            self.cache.insert(key, Cached { origin: Origin::None, size: (w, h), format, tiles, used: true });
         }
         let Some(cached) = self.cache.get_mut(&key) else { return };
         for tile in &mut cached.tiles {
@@ -441,7 +461,7 @@ impl GpuCompositor {
                 level += 1;
             }
         }
-        cached.source = source;
+        cached.origin = Origin::of(&source);
     }
 
     /// Upload what changed and build the draw list for `scene`. Call before `paint`.

@@ -15,7 +15,7 @@ use super::raster::{luma, Plane, Rgb};
 use super::rng::Rng;
 use super::stages::Stages;
 use super::Cancelled;
-use crate::document::{BlendMode, EffectKind, LayerKind, LayerStack, NewLayer, PremulImage};
+use crate::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
 
 /// Cancels a running decomposition from another thread.
 #[derive(Clone, Debug, Default)]
@@ -160,26 +160,35 @@ impl Decomposition {
     /// The layers as a document: background, effects (linked to the object), object on top.
     pub fn to_layer_stack(&self) -> LayerStack {
         let mut stack = LayerStack::from_background(self.background.clone());
-        let placeholder = stack.push(
-            NewLayer::new("Object", self.object.pixels.clone()).at(self.object.x as f32, self.object.y as f32),
-        );
+        self.clone().add_layers_to(&mut stack, 0, "Object");
+        stack
+    }
+
+    /// Insert the effects (linked to the object) and then the object just above stack position
+    /// `above`; the background is the caller's to place. Returns the object layer's id.
+    pub fn add_layers_to(self, stack: &mut LayerStack, above: usize, object_name: &str) -> LayerId {
+        let object = stack.push(NewLayer::new(object_name, self.object.pixels).at(self.object.x as f32, self.object.y as f32));
+        stack.reorder(object, above + 1);
         // Effects go below the object; moving the object moves them.
-        for (k, e) in self.effects.iter().enumerate() {
-            let name = match e.kind {
-                EffectKind::Shadow => "Shadow",
-                EffectKind::Reflection => "Reflection",
-                EffectKind::Other => "Effect",
+        let mut counts = [0usize; 3];
+        for (k, e) in self.effects.into_iter().enumerate() {
+            let (name, n) = match e.kind {
+                EffectKind::Shadow => ("Shadow", &mut counts[0]),
+                EffectKind::Reflection => ("Reflection", &mut counts[1]),
+                EffectKind::Other => ("Effect", &mut counts[2]),
             };
+            *n += 1;
+            let name = if *n == 1 { name.to_string() } else { format!("{name} {n}") };
             let id = stack.push(
-                NewLayer::new(if k == 0 { name.to_string() } else { format!("{name} {}", k + 1) }, e.layer.pixels.clone())
+                NewLayer::new(name, e.layer.pixels)
                     .at(e.layer.x as f32, e.layer.y as f32)
                     .kind(LayerKind::Effect(e.kind))
                     .blend(BlendMode::Normal)
-                    .linked_to(placeholder),
+                    .linked_to(object),
             );
-            stack.reorder(id, 1 + k);
+            stack.reorder(id, above + 1 + k);
         }
-        stack
+        object
     }
 }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 pub use atomic::{write_atomically, write_bytes_atomically};
 pub use error::FileError;
 pub use import::{import_image, import_image_bytes, ImportOptions, Imported, DEFAULT_MAX_PIXELS};
-pub use ora::{read_ora, write_ora};
+pub use ora::{decode_ora, encode_ora, encode_ora_with, read_ora, read_ora_entries, write_ora};
 pub use png::{export_png_layers, write_png, PngDepth};
 pub use psd::{read_psd_info, write_psd};
 

@@ -27,6 +27,12 @@ const THUMB_MAX: u32 = 256;
 
 /// Encode a document as an OpenRaster file in memory.
 pub fn encode_ora(stack: &LayerStack) -> Result<Vec<u8>, String> {
+    encode_ora_with(stack, &[])
+}
+
+/// Encode a document with extra zip entries (the editor's project data: brushed masks). Other
+/// programs ignore entries that stack.xml does not name.
+pub fn encode_ora_with(stack: &LayerStack, extras: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     // PNGs are already compressed; deflating them again costs time for nothing.
@@ -86,6 +92,10 @@ pub fn encode_ora(stack: &LayerStack) -> Result<Vec<u8>, String> {
     zip.start_file("stack.xml", SimpleFileOptions::default()).map_err(zerr)?;
     zip.write_all(xml.as_bytes()).map_err(ioerr)?;
 
+    for (name, bytes) in extras {
+        zip.start_file(name.as_str(), png_opts).map_err(zerr)?;
+        zip.write_all(bytes).map_err(ioerr)?;
+    }
     let merged = flatten(stack);
     zip.start_file("mergedimage.png", png_opts).map_err(zerr)?;
     zip.write_all(&encode_png(&merged, PngDepth::Eight)?).map_err(ioerr)?;
@@ -100,6 +110,23 @@ fn thumbnail(stack: &LayerStack) -> PremulImage {
     let f = (THUMB_MAX as f32 / w.max(h) as f32).min(1.0);
     let (tw, th) = (((w as f32 * f).round() as u32).max(1), ((h as f32 * f).round() as u32).max(1));
     resized(&flatten(stack), tw, th)
+}
+
+/// The entries of an OpenRaster file whose names start with `prefix` (at most `limit` bytes each).
+pub fn read_ora_entries(bytes: &[u8], prefix: &str, limit: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable zip: {e}"))?;
+    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok()).filter(|n| n.starts_with(prefix)).map(|n| n.to_string()).collect();
+    let mut out = Vec::new();
+    for name in names {
+        let mut f = zip.by_name(&name).map_err(|e| format!("entry {name}: {e}"))?;
+        if f.size() > limit {
+            return Err(format!("entry {name} is implausibly large ({} bytes)", f.size()));
+        }
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).map_err(|e| format!("entry {name}: {e}"))?;
+        out.push((name, buf));
+    }
+    Ok(out)
 }
 
 /// Write a document as an OpenRaster file, atomically.

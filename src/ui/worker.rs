@@ -1,0 +1,104 @@
+//! Decomposition on a worker thread: the UI sends the job and polls a channel each frame; the
+//! worker reports progress (and asks egui to repaint) and finally its result. A panic in the
+//! engine is caught and becomes an error message; the document is never touched by the worker.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{channel, Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::document::PremulImage;
+use crate::engine::stages::Stages;
+use crate::engine::{decompose_with, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality};
+
+/// What the engine is asked to do, owned so it can cross to the worker thread.
+pub struct JobInput {
+    pub image: Arc<PremulImage>,
+    pub object_mask: crate::engine::mask::Mask,
+    pub effect_hint: Option<crate::engine::mask::Mask>,
+    pub protect: Option<crate::engine::mask::Mask>,
+    pub quality: Quality,
+    pub stages: Arc<Stages>,
+}
+
+pub enum JobEvent {
+    Progress(Progress),
+    Finished(Result<Decomposition, String>, Duration),
+}
+
+/// A running decomposition.
+pub struct DecomposeJob {
+    rx: Receiver<JobEvent>,
+    cancel: CancelToken,
+    pub started: Instant,
+    pub progress: Option<Progress>,
+    pub cancelling: bool,
+}
+
+impl DecomposeJob {
+    /// Start the engine on its own thread. `repaint` is called after every message so the UI
+    /// wakes up to show it.
+    pub fn start(input: JobInput, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+        let (tx, rx) = channel();
+        let cancel = CancelToken::new();
+        let token = cancel.clone();
+        let started = Instant::now();
+        let spawned = std::thread::Builder::new().name("decompose".into()).spawn(move || {
+            let progress_tx = std::sync::Mutex::new(tx.clone());
+            let on_progress = |p: Progress| {
+                if let Ok(tx) = progress_tx.lock() {
+                    let _ = tx.send(JobEvent::Progress(p));
+                }
+                repaint();
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let mut req = DecomposeRequest::new(input.object_mask);
+                req.effect_hint = input.effect_hint;
+                req.protect = input.protect;
+                req.quality = input.quality;
+                req.cancel = token;
+                req.progress = Some(&on_progress);
+                decompose_with(&input.stages, &input.image, &req)
+            }));
+            let result = match result {
+                Ok(Ok(d)) => Ok(d),
+                Ok(Err(EngineError::Cancelled)) => Err("Cancelled".to_string()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(panic) => {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown panic".into());
+                    Err(format!("the engine crashed ({what}); your document is unchanged"))
+                }
+            };
+            let _ = tx.send(JobEvent::Finished(result, started.elapsed()));
+            repaint();
+        });
+        if let Err(e) = spawned {
+            // No thread: report at once through the same channel.
+            let (tx2, rx2) = channel();
+            let _ = tx2.send(JobEvent::Finished(Err(format!("cannot start the engine thread: {e}")), Duration::ZERO));
+            return Self { rx: rx2, cancel, started, progress: None, cancelling: false };
+        }
+        Self { rx, cancel, started, progress: None, cancelling: false }
+    }
+
+    pub fn cancel(&mut self) {
+        self.cancelling = true;
+        self.cancel.cancel();
+    }
+
+    /// Take the worker's messages; returns the result once it has finished.
+    pub fn poll(&mut self) -> Option<(Result<Decomposition, String>, Duration)> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(JobEvent::Progress(p)) => self.progress = Some(p),
+                Ok(JobEvent::Finished(r, t)) => return Some((r, t)),
+                Err(TryRecvError::Empty) => return None,
+                Err(TryRecvError::Disconnected) => return Some((Err("the engine thread stopped unexpectedly".into()), self.started.elapsed())),
+            }
+        }
+    }
+}
