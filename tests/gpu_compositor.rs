@@ -170,3 +170,29 @@ fn zoomed_out_view_is_filtered_not_aliased() {
         assert!((p.0[0] as i32 - 128).abs() <= 8, "zoomed-out pixel {:?} is not filtered", p.0);
     }
 }
+
+#[test]
+fn zoomed_out_sample_matches_cpu_resize() {
+    let (_, device, queue) = headless_device().expect("a wgpu adapter");
+    let img = layerdecomp::io::import_image_bytes(layerdecomp::ui::SAMPLE_JPEG, std::path::Path::new("s.jpg"), &Default::default()).unwrap().image;
+    let stack = LayerStack::from_background(img);
+    let z = 0.5;
+    let view = View { canvas_w: 1200, canvas_h: 800, offset: [10.0, 20.0], zoom: z, target: [700, 500] };
+    let mut compositor = GpuCompositor::new(&device);
+    let gpu = compositor.render_to_image(&device, &queue, &scene_of(&stack, view));
+    if let Ok(p) = std::env::var("GPU_SHOT") {
+        gpu.save(p).unwrap();
+    }
+    let small = layerdecomp::compositor::resized(&flatten(&stack), 600, 400);
+    let mut worst = 0;
+    for y in 2..398 {
+        for x in 2..598 {
+            let g = gpu.get_pixel(x + 10, y + 20).0;
+            let c = small.get(x, y);
+            for k in 0..3 {
+                worst = worst.max((layerdecomp::document::to_u8(c[k]) as i32 - g[k] as i32).abs());
+            }
+        }
+    }
+    assert!(worst <= 24, "zoomed-out canvas differs from the CPU resize by {worst} levels");
+}

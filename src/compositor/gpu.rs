@@ -272,7 +272,7 @@ impl GpuCompositor {
                 ty: wgpu::BindingType::Buffer {
                     ty: wgpu::BufferBindingType::Uniform,
                     has_dynamic_offset: true,
-                    min_binding_size: wgpu::BufferSize::new(80),
+                    min_binding_size: wgpu::BufferSize::new(96),
                 },
                 count: None,
             }],
@@ -352,7 +352,7 @@ impl GpuCompositor {
             layout,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &buffer, offset: 0, size: wgpu::BufferSize::new(80) }),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &buffer, offset: 0, size: wgpu::BufferSize::new(96) }),
             }],
         });
         (buffer, bind)
@@ -484,9 +484,9 @@ impl GpuCompositor {
         let to_ndc = |p: [f32; 2]| [p[0] / tw * 2.0 - 1.0, 1.0 - p[1] / th * 2.0];
         let ndc = |cx: f32, cy: f32| to_ndc([v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom]);
         let visible = |a: [f32; 2], b: [f32; 2]| a[0] < 1.0 && b[0] > -1.0 && a[1] > -1.0 && b[1] < 1.0;
-        let mut uniforms: Vec<[f32; 20]> = Vec::new();
+        let mut uniforms: Vec<[f32; 24]> = Vec::new();
         self.draws.clear();
-        let mut push = |draws: &mut Vec<DrawCmd>, pass, key, tile, nearest, u: [f32; 20]| {
+        let mut push = |draws: &mut Vec<DrawCmd>, pass, key, tile, nearest, u: [f32; 24]| {
             draws.push(DrawCmd { pass, key, tile, nearest, uniform: uniforms.len() as u32 });
             uniforms.push(u);
         };
@@ -496,7 +496,7 @@ impl GpuCompositor {
         if scene.checker {
             let (a, b) = (ndc(0.0, 0.0), ndc(v.canvas_w as f32, v.canvas_h as f32));
             let e = everything;
-            let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., 0., 0., 0., 0., 1.0, 4.0, CHECKER_PX, 0., e[0], e[1], e[2], e[3]];
+            let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., 0., 0., 0., 0., 1.0, 4.0, CHECKER_PX, 0., e[0], e[1], e[2], e[3], tw, th, 0., 0.];
             push(&mut self.draws, Pass::Checker, u64::MAX, 0, true, u);
         }
         for l in &scene.layers {
@@ -535,7 +535,7 @@ impl GpuCompositor {
                 if !visible(a, b) {
                     continue;
                 }
-                let base = [a[0], a[1], b[0], b[1], uv[0], uv[1], uv[2], uv[3], 0., 0., 0., 0., l.opacity, 0., 0., 0., f0[0], f0[1], f1[0], f1[1]];
+                let base = [a[0], a[1], b[0], b[1], uv[0], uv[1], uv[2], uv[3], 0., 0., 0., 0., l.opacity, 0., 0., 0., f0[0], f0[1], f1[0], f1[1], tw, th, 0., 0.];
                 match l.blend {
                     BlendMode::Normal => push(&mut self.draws, Pass::Normal, l.key, i, nearest, base),
                     BlendMode::Multiply => {
@@ -559,7 +559,7 @@ impl GpuCompositor {
                 }
                 let t = m.tint;
                 let e = everything;
-                let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., t[0], t[1], t[2], t[3], 1.0, 3.0, 0., 0., e[0], e[1], e[2], e[3]];
+                let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., t[0], t[1], t[2], t[3], 1.0, 3.0, 0., 0., e[0], e[1], e[2], e[3], tw, th, 0., 0.];
                 push(&mut self.draws, Pass::Normal, m.key, i, v.zoom >= 1.0, u);
             }
         }

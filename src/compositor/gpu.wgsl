@@ -15,6 +15,8 @@ struct Draw {
     // The layer's footprint in target pixels (x0, y0, x1, y1): edge pixels get the fraction of
     // their area it covers, as the CPU compositor does, instead of all-or-nothing rasterisation.
     footprint: vec4<f32>,
+    // xy: the target (viewport) size in pixels.
+    viewport: vec4<f32>,
 };
 
 @group(0) @binding(0) var tex: texture_2d<f32>;
@@ -24,6 +26,9 @@ struct Draw {
 struct VsOut {
     @builtin(position) pos: vec4<f32>,
     @location(0) uv: vec2<f32>,
+    // Position in target pixels, relative to the viewport (the framebuffer position is not: in
+    // egui's render pass the viewport is the canvas rectangle, not the window).
+    @location(1) tpx: vec2<f32>,
 };
 
 @vertex
@@ -37,6 +42,7 @@ fn vs_main(@builtin(vertex_index) i: u32) -> VsOut {
     var out: VsOut;
     out.pos = vec4<f32>(mix(draw.dst.x, draw.dst.z, c.x), mix(draw.dst.y, draw.dst.w, c.y), 0.0, 1.0);
     out.uv = vec2<f32>(mix(draw.uv.x, draw.uv.z, c.x), mix(draw.uv.y, draw.uv.w, c.y));
+    out.tpx = vec2<f32>((out.pos.x + 1.0) * 0.5 * draw.viewport.x, (1.0 - out.pos.y) * 0.5 * draw.viewport.y);
     return out;
 }
 
@@ -50,7 +56,7 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
         return vec4<f32>(v, v, v, 1.0);
     }
     let texel = textureSample(tex, samp, in.uv);
-    let p = in.pos.xy;
+    let p = in.tpx;
     let f = draw.footprint;
     let cover_x = clamp(min(p.x + 0.5, f.z) - max(p.x - 0.5, f.x), 0.0, 1.0);
     let cover_y = clamp(min(p.y + 0.5, f.w) - max(p.y - 0.5, f.y), 0.0, 1.0);

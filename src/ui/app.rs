@@ -237,6 +237,12 @@ impl EditorApp {
     pub fn tool(&self) -> Tool {
         self.tool
     }
+    pub fn brush(&self) -> BrushSettings {
+        self.brush
+    }
+    pub fn set_brush(&mut self, brush: BrushSettings) {
+        self.brush = brush;
+    }
     pub fn undo_steps(&self) -> usize {
         self.history.undo_len()
     }
@@ -715,10 +721,9 @@ impl EditorApp {
         }
         ui.separator();
         if matches!(self.tool, Tool::ObjectBrush | Tool::Eraser | Tool::EffectBrush) {
-            ui.label("Brush size  ([ ])");
-            ui.add(egui::Slider::new(&mut self.brush.radius, BrushSettings::MIN_RADIUS..=BrushSettings::MAX_RADIUS).logarithmic(true).suffix(" px"));
-            ui.label("Hardness");
-            ui.add(egui::Slider::new(&mut self.brush.hardness, 0.0..=1.0));
+            ui.add(egui::Slider::new(&mut self.brush.radius, BrushSettings::MIN_RADIUS..=BrushSettings::MAX_RADIUS).logarithmic(true).suffix(" px").text("Size"))
+                .on_hover_text("Brush radius ([ and ])");
+            ui.add(egui::Slider::new(&mut self.brush.hardness, 0.0..=1.0).text("Hardness"));
         }
         if self.tool == Tool::EffectBrush {
             ui.label("The object's effects:");
@@ -788,7 +793,7 @@ impl EditorApp {
                     ui.horizontal(|ui| {
                         let color = if n.error { egui::Color32::from_rgb(255, 120, 110) } else { ui.visuals().text_color() };
                         ui.colored_label(color, &n.text);
-                        if ui.small_button("✕").clicked() {
+                        if ui.small_button("Dismiss").clicked() {
                             dismiss = Some(i);
                         }
                     });
@@ -818,8 +823,8 @@ impl EditorApp {
                 self.export_kind = ExportKind::Jpeg(self.jpeg_quality);
             }
             ui.horizontal(|ui| {
-                ui.label("Export path");
-                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(280.0));
+                let label = ui.label("Export path");
+                ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(280.0)).labelled_by(label.id);
                 if ui.button("Browse…").clicked() {
                     self.ask_path(DialogPurpose::Export(self.export_kind));
                 }

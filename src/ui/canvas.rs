@@ -135,6 +135,7 @@ impl egui_wgpu::CallbackTrait for CanvasCallback {
         resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
         if let Some(c) = resources.get_mut::<GpuCompositor>() {
+            log::trace!("canvas: {:?}, {} layers", self.scene.view, self.scene.layers.len());
             c.prepare(device, queue, &self.scene);
         }
         Vec::new()

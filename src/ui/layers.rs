@@ -58,7 +58,7 @@ impl EditorApp {
                         ui.add(egui::Image::new(&t).fit_to_exact_size(size * s));
                     }
                     if linked {
-                        ui.label("↳").on_hover_text("Linked to its object: moves with it");
+                        ui.label("linked").on_hover_text("Linked to its object: moves with it");
                     }
                     match &mut self.rename {
                         Some((rid, text)) if *rid == id => {
