@@ -110,6 +110,12 @@ fn brush_decompose_move_undo_redo_export() {
 
     // The GPU canvas shows the moved document: rendered pixels match the CPU composite at the
     // moved ball's centre and where the ball was (now filled background).
+    // Layer pixels are converted for upload on a thread; a few frames bring them up.
+    for _ in 0..3 {
+        h.render().expect("the frame renders with wgpu");
+        std::thread::sleep(Duration::from_millis(150));
+        h.step();
+    }
     let rendered = h.render().expect("the frame renders with wgpu");
     if let Ok(p) = std::env::var("EDITOR_SHOT") {
         rendered.save(p).unwrap();

@@ -16,7 +16,8 @@
 //!   `a + Ab·(1 − a)` (blend `OneMinusDstAlpha, One`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::mpsc::{channel, Receiver, TryRecvError};
+use std::sync::{Arc, Mutex, Weak};
 
 use eframe::wgpu;
 use rayon::prelude::*;
@@ -90,6 +91,7 @@ struct Tile {
     w: u32,
     h: u32,
     hash: u64,
+    opaque: bool,
     texture: wgpu::Texture,
     nearest: wgpu::BindGroup,
     linear: wgpu::BindGroup,
@@ -167,8 +169,53 @@ impl Origin {
     }
 }
 
+/// Tile texels ready to upload: the mip chain (level 0 first), content hash and opacity.
+struct TileData {
+    hash: u64,
+    opaque: bool,
+    mips: Vec<(u32, u32, Vec<u8>)>,
+}
+
+/// Convert `source` into tiles; tiles whose hash equals `known` come back as `None` (unchanged).
+fn prepare_tiles(source: &Source, rects: &[(u32, u32, u32, u32)], known: &[u64]) -> Vec<Option<TileData>> {
+    let channels = if matches!(source, Source::Mask(_)) { 1 } else { 4 };
+    rects
+        .iter()
+        .zip(known)
+        .map(|(&(x, y, w, h), &old)| {
+            let bytes = source.tile_bytes(x, y, w, h);
+            let hash = hash_bytes(&bytes);
+            if hash == old {
+                return None;
+            }
+            let opaque = channels == 4 && bytes.chunks_exact(4).all(|p| p[3] == 255);
+            let mut mips = Vec::new();
+            let (mut lw, mut lh, mut data) = (w, h, bytes);
+            loop {
+                let next = (lw > 1 || lh > 1).then(|| halve(&data, lw, lh, channels));
+                mips.push((lw, lh, data));
+                match next {
+                    Some((d, nw, nh)) => (data, lw, lh) = (d, nw, nh),
+                    None => break,
+                }
+            }
+            Some(TileData { hash, opaque, mips })
+        })
+        .collect()
+}
+
+/// Pixels being converted for upload on a background thread.
+struct Pending {
+    origin: Origin,
+    // A Mutex only to make the compositor `Sync` (egui keeps it in shared callback resources).
+    rx: Mutex<Receiver<Vec<Option<TileData>>>>,
+}
+
 struct Cached {
     origin: Origin,
+    pending: Option<Pending>,
+    /// Some content has been uploaded (until then the layer is not drawn).
+    filled: bool,
     size: (u32, u32),
     format: wgpu::TextureFormat,
     tiles: Vec<Tile>,
@@ -200,6 +247,7 @@ pub struct GpuCompositor {
     cache: HashMap<u64, Cached>,
     draws: Vec<DrawCmd>,
     tile_size: u32,
+    notify: Option<Arc<dyn Fn() + Send + Sync>>,
     pub stats: UploadStats,
 }
 
@@ -324,6 +372,7 @@ impl GpuCompositor {
             cache: HashMap::new(),
             draws: Vec::new(),
             tile_size,
+            notify: None,
             stats: UploadStats::default(),
         }
     }
@@ -398,10 +447,13 @@ impl GpuCompositor {
     }
 
     /// Bring the cached textures of `key` up to date with `source`: uploads changed tiles only.
+    /// With background preparation on, a layer's new pixels are converted on a thread and go up
+    /// in a later frame (the previous texture is drawn meanwhile), so a 12-megapixel result never
+    /// stalls the UI; masks, small and painted interactively, are always done at once.
     fn sync(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, key: u64, source: Source) {
         if let Some(c) = self.cache.get_mut(&key) {
             c.used = true;
-            if c.origin.is(&source) {
+            if c.origin.is(&source) && c.pending.is_none() {
                 return;
             }
             if c.size != source.size() || c.format != source.format() {
@@ -410,7 +462,6 @@ impl GpuCompositor {
         }
         let (w, h) = source.size();
         let format = source.format();
-        let channels = if format == wgpu::TextureFormat::R8Unorm { 1 } else { 4 };
         let ts = self.tile_size;
         if !self.cache.contains_key(&key) {
             let mut tiles = Vec::new();
@@ -431,37 +482,76 @@ impl GpuCompositor {
                     let nearest = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_nearest);
                     let linear = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_linear);
                     // A hash no content has, so every tile goes up the first time.
-                    tiles.push(Tile { x: tx, y: ty, w: tw, h: th, hash: u64::MAX, texture, nearest, linear });
+                    tiles.push(Tile { x: tx, y: ty, w: tw, h: th, hash: u64::MAX, opaque: false, texture, nearest, linear });
                 }
             }
-            self.cache.insert(key, Cached { origin: Origin::None, size: (w, h), format, tiles, used: true });
+            self.cache.insert(key, Cached { origin: Origin::None, pending: None, filled: false, size: (w, h), format, tiles, used: true });
         }
+        let background = self.notify.is_some() && matches!(source, Source::Layer(_));
+        let notify = self.notify.clone();
         let Some(cached) = self.cache.get_mut(&key) else { return };
-        for tile in &mut cached.tiles {
-            let bytes = source.tile_bytes(tile.x, tile.y, tile.w, tile.h);
-            let hash = hash_bytes(&bytes);
-            self.stats.tiles_checked += 1;
-            if hash == tile.hash {
-                continue;
-            }
-            tile.hash = hash;
-            self.stats.tiles_uploaded += 1;
-            let (mut level, mut lw, mut lh, mut data) = (0u32, tile.w, tile.h, bytes);
-            loop {
-                queue.write_texture(
-                    wgpu::TexelCopyTextureInfo { texture: &tile.texture, mip_level: level, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
-                    &data,
-                    wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(lw * channels as u32), rows_per_image: Some(lh) },
-                    wgpu::Extent3d { width: lw, height: lh, depth_or_array_layers: 1 },
-                );
-                if lw == 1 && lh == 1 {
-                    break;
+        if let Some(p) = cached.pending.take() {
+            if p.origin.is(&source) {
+                let received = p.rx.lock().map(|rx| rx.try_recv()).unwrap_or(Err(TryRecvError::Disconnected));
+                match received {
+                    Ok(data) => {
+                        Self::apply(queue, cached, data, &mut self.stats);
+                        cached.origin = p.origin;
+                    }
+                    Err(TryRecvError::Empty) => cached.pending = Some(p),
+                    Err(TryRecvError::Disconnected) => {}
                 }
-                (data, lw, lh) = halve(&data, lw, lh, channels);
-                level += 1;
+                return;
+            }
+            // Superseded by newer pixels: its result is dropped.
+        }
+        let rects: Vec<(u32, u32, u32, u32)> = cached.tiles.iter().map(|t| (t.x, t.y, t.w, t.h)).collect();
+        let known: Vec<u64> = cached.tiles.iter().map(|t| t.hash).collect();
+        let origin = Origin::of(&source);
+        if background {
+            let (tx, rx) = channel();
+            let spawned = std::thread::Builder::new().name("canvas upload".into()).spawn(move || {
+                let _ = tx.send(prepare_tiles(&source, &rects, &known));
+                if let Some(n) = notify {
+                    n();
+                }
+            });
+            if spawned.is_ok() {
+                cached.pending = Some(Pending { origin, rx: Mutex::new(rx) });
+            }
+        } else {
+            let data = prepare_tiles(&source, &rects, &known);
+            Self::apply(queue, cached, data, &mut self.stats);
+            cached.origin = origin;
+        }
+    }
+
+    fn apply(queue: &wgpu::Queue, cached: &mut Cached, data: Vec<Option<TileData>>, stats: &mut UploadStats) {
+        let t0 = std::time::Instant::now();
+        let channels = if cached.format == wgpu::TextureFormat::R8Unorm { 1 } else { 4 };
+        stats.tiles_checked += data.len() as u64;
+        for (tile, d) in cached.tiles.iter_mut().zip(data) {
+            let Some(d) = d else { continue };
+            stats.tiles_uploaded += 1;
+            tile.hash = d.hash;
+            tile.opaque = d.opaque;
+            for (level, (lw, lh, bytes)) in d.mips.iter().enumerate() {
+                queue.write_texture(
+                    wgpu::TexelCopyTextureInfo { texture: &tile.texture, mip_level: level as u32, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+                    bytes,
+                    wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(lw * channels), rows_per_image: Some(*lh) },
+                    wgpu::Extent3d { width: *lw, height: *lh, depth_or_array_layers: 1 },
+                );
             }
         }
-        cached.origin = Origin::of(&source);
+        cached.filled = true;
+        log::debug!("canvas: {}×{} layer uploaded in {:.1} ms", cached.size.0, cached.size.1, t0.elapsed().as_secs_f64() * 1e3);
+    }
+
+    /// Convert pixel changes on a background thread and call `notify` (e.g. request a repaint)
+    /// when they are ready to upload. Without it (tests, benchmarks) uploads happen at once.
+    pub fn upload_in_background(&mut self, notify: Arc<dyn Fn() + Send + Sync>) {
+        self.notify = Some(notify);
     }
 
     /// Upload what changed and build the draw list for `scene`. Call before `paint`.
@@ -493,7 +583,16 @@ impl GpuCompositor {
         // Canvas pixel → target pixel.
         let px = |cx: f32, cy: f32| [v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom];
         let everything = [f32::MIN, f32::MIN, f32::MAX, f32::MAX];
-        if scene.checker {
+        // The checkerboard only shows through transparency: skip it under an opaque, full-canvas
+        // bottom layer (a photo), which saves a full-canvas pass on software renderers.
+        let covered = scene.layers.first().is_some_and(|l| {
+            l.transform.integer_offset() == Some((0, 0))
+                && l.opacity >= 1.0
+                && l.blend == BlendMode::Normal
+                && (l.pixels.width(), l.pixels.height()) == (v.canvas_w, v.canvas_h)
+                && self.cache.get(&l.key).is_some_and(|c| c.filled && c.tiles.iter().all(|t| t.opaque))
+        });
+        if scene.checker && !covered {
             let (a, b) = (ndc(0.0, 0.0), ndc(v.canvas_w as f32, v.canvas_h as f32));
             let e = everything;
             let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., 0., 0., 0., 0., 1.0, 4.0, CHECKER_PX, 0., e[0], e[1], e[2], e[3], tw, th, 0., 0.];
@@ -501,7 +600,7 @@ impl GpuCompositor {
         }
         for l in &scene.layers {
             let t = l.transform;
-            let Some(cached) = self.cache.get(&l.key) else { continue };
+            let Some(cached) = self.cache.get(&l.key).filter(|c| c.filled) else { continue };
             // Unscaled layers seen at 100 % or closer show their exact pixels; everything else is
             // filtered (bilinear, trilinear when shrinking).
             let nearest = t.scale_x == 1.0 && t.scale_y == 1.0 && v.zoom >= 1.0;
@@ -550,7 +649,7 @@ impl GpuCompositor {
             }
         }
         for m in &scene.masks {
-            let Some(cached) = self.cache.get(&m.key) else { continue };
+            let Some(cached) = self.cache.get(&m.key).filter(|c| c.filled) else { continue };
             for (i, tile) in cached.tiles.iter().enumerate() {
                 let a = ndc(tile.x as f32, tile.y as f32);
                 let b = ndc((tile.x + tile.w) as f32, (tile.y + tile.h) as f32);

@@ -140,13 +140,18 @@ pub struct EditorApp {
     close_after_save: bool,
     allow_close: bool,
     options: EditorOptions,
+    started: Instant,
+    /// `--decompose` has started its run.
+    auto_started: bool,
+    /// Until then, frames count as part of the last decomposition (its layers being uploaded).
+    settle_until: Option<Instant>,
     pub timing: FrameTiming,
 }
 
 impl EditorApp {
     /// An editor on `doc`. `cc` supplies the wgpu renderer (absent: CPU fallback).
     pub fn new(cc: &eframe::CreationContext<'_>, doc: EditorDocument, title: String, options: EditorOptions) -> Self {
-        let gpu = install_gpu_compositor(cc.wgpu_render_state.as_ref());
+        let gpu = install_gpu_compositor(cc.wgpu_render_state.as_ref(), &cc.egui_ctx);
         let device = crate::engine::pick_device();
         let recovery_offer = files::pending_recovery(&options.dirs);
         let recent = options.dirs.recent();
@@ -191,6 +196,9 @@ impl EditorApp {
             close_after_save: false,
             allow_close: false,
             options,
+            started: Instant::now(),
+            auto_started: false,
+            settle_until: None,
             timing: FrameTiming::default(),
         };
         if !gpu {
@@ -201,9 +209,6 @@ impl EditorApp {
                 Ok(m) => app.doc.masks.object = Arc::new(m),
                 Err(e) => app.notify(e, true),
             }
-        }
-        if app.options.decompose_on_start {
-            app.start_decompose(&cc.egui_ctx);
         }
         app
     }
@@ -409,14 +414,17 @@ impl EditorApp {
         self.job = None;
         match result {
             Ok(d) => {
+                let t0 = Instant::now();
                 let Some(bg) = self.background_index() else { return };
                 let before = self.doc.clone();
                 let n = self.doc.stack.layers().iter().filter(|l| l.kind == LayerKind::Object).count();
                 let name = if n == 0 { "Object".to_string() } else { format!("Object {}", n + 1) };
                 let stack = &mut self.doc.stack;
                 let bg_id = stack.layers()[bg].id;
+                let mut d = d;
+                let background = std::mem::replace(&mut d.background, crate::document::PremulImage::new(0, 0));
                 if let Some(layer) = stack.layer_mut(bg_id) {
-                    layer.pixels = Arc::new(d.background.clone());
+                    layer.pixels = Arc::new(background);
                 }
                 let effects = d.effects.len();
                 let object = d.add_layers_to(stack, bg, &name);
@@ -426,14 +434,15 @@ impl EditorApp {
                 self.selected = Some(object);
                 self.tool = Tool::Move;
                 self.last_decompose = Some(took);
+                log::debug!("decomposition result applied in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
                 self.notify(format!("Decomposed in {:.1} s: object and {effects} effect layer(s). Drag it with the Move tool.", took.as_secs_f32()), false);
             }
             Err(e) if e == "Cancelled" => self.notify("Decomposition cancelled; nothing changed.", false),
             Err(e) => self.notify(format!("Decomposition failed: {e}"), true),
         }
-        if self.options.exit_after_decompose {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
+        // Frames just after the result count too (new layers go up to the GPU then); scripted runs
+        // close once those have been drawn.
+        self.settle_until = Some(Instant::now() + Duration::from_secs(2));
     }
 
     // ----- Files -----
@@ -916,7 +925,12 @@ impl EditorApp {
         let cpu = Duration::from_secs_f32(frame.info().cpu_usage.unwrap_or(0.0).max(0.0));
         t.longest_frame = t.longest_frame.max(cpu);
         let now = Instant::now();
-        if self.job.is_some() {
+        if std::env::var_os("LAYERDECOMP_FRAME_LOG").is_some() {
+            let gap = t.last_frame.map(|l| now - l).unwrap_or_default();
+            eprintln!("frame {} cpu {:.1} ms gap {:.1} ms busy {}", t.frames, cpu.as_secs_f64() * 1e3, gap.as_secs_f64() * 1e3, self.job.is_some());
+        }
+        let settling = self.settle_until.is_some_and(|u| now < u);
+        if self.job.is_some() || settling {
             t.busy_frames += 1;
             t.longest_frame_while_busy = t.longest_frame_while_busy.max(cpu);
             if let Some(last) = t.last_frame {
@@ -961,7 +975,23 @@ impl eframe::App for EditorApp {
         if self.options.debug_timing {
             self.record_timing(frame);
         }
+        // A scripted `--decompose` starts once the photo is on screen, as a user's would.
+        if self.options.decompose_on_start && !self.auto_started && self.started.elapsed() > Duration::from_millis(1500) {
+            self.auto_started = true;
+            self.start_decompose(&ctx);
+        }
+        if self.options.decompose_on_start && !self.auto_started {
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
         self.poll_job(&ctx);
+        if let Some(until) = self.settle_until {
+            if Instant::now() >= until {
+                self.settle_until = None;
+                if self.options.exit_after_decompose {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
+        }
         self.poll_tasks(&ctx);
         self.poll_dialogs(&ctx);
         self.dropped_files(&ctx);
@@ -980,7 +1010,8 @@ impl eframe::App for EditorApp {
         self.end_frame(&ctx);
         self.autosave_tick(&ctx);
 
-        if self.job.is_some() && self.options.debug_timing {
+        let measuring = self.job.is_some() || self.settle_until.is_some();
+        if (measuring && self.options.debug_timing) || std::env::var_os("LAYERDECOMP_FRAME_LOG").is_some() {
             // Measure frame pacing while the engine runs: draw continuously.
             ctx.request_repaint();
         } else if !self.tasks.is_empty() || !self.dialogs.is_empty() || self.job.is_some() {
@@ -997,7 +1028,7 @@ impl eframe::App for EditorApp {
         if self.options.debug_timing {
             let t = &self.timing;
             println!(
-                "frame timing: {} frames, longest {:.1} ms; while decomposing: {} frames, longest {:.1} ms, longest gap between frames {:.1} ms; last decomposition {:.2} s",
+                "frame timing: {} frames, longest {:.1} ms; while decomposing and 2 s after: {} frames, longest {:.1} ms, longest gap between frames {:.1} ms; last decomposition {:.2} s",
                 t.frames,
                 t.longest_frame.as_secs_f64() * 1e3,
                 t.busy_frames,

@@ -148,9 +148,11 @@ impl egui_wgpu::CallbackTrait for CanvasCallback {
 }
 
 /// Install the compositor where paint callbacks find it. Returns false without a wgpu renderer.
-pub fn install_gpu_compositor(state: Option<&egui_wgpu::RenderState>) -> bool {
+pub fn install_gpu_compositor(state: Option<&egui_wgpu::RenderState>, ctx: &egui::Context) -> bool {
     let Some(state) = state else { return false };
     let mut compositor = GpuCompositor::new(&state.device);
+    let ctx = ctx.clone();
+    compositor.upload_in_background(Arc::new(move || ctx.request_repaint()));
     compositor.prepare_format(&state.device, state.target_format);
     let mut renderer = state.renderer.write();
     renderer.callback_resources.insert(compositor);

@@ -44,6 +44,7 @@ impl DecomposeJob {
         let token = cancel.clone();
         let started = Instant::now();
         let spawned = std::thread::Builder::new().name("decompose".into()).spawn(move || {
+            lower_priority();
             let progress_tx = std::sync::Mutex::new(tx.clone());
             let on_progress = |p: Progress| {
                 if let Ok(tx) = progress_tx.lock() {
@@ -99,6 +100,19 @@ impl DecomposeJob {
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => return Some((Err("the engine thread stopped unexpectedly".into()), self.started.elapsed())),
             }
+        }
+    }
+}
+
+/// Let the UI thread win the CPU: the engine thread (and the pool threads it starts, which
+/// inherit it) runs at a lower scheduling priority. On Linux `setpriority(PRIO_PROCESS, 0, …)`
+/// applies to the calling thread only.
+fn lower_priority() {
+    #[cfg(unix)]
+    // SAFETY: setpriority only reads its integer arguments; failure is harmless (reported below).
+    unsafe {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, 10) != 0 {
+            log::debug!("could not lower the engine thread's priority");
         }
     }
 }
