@@ -74,6 +74,21 @@ pub enum Command {
         #[arg(long, default_value = "data/sources")]
         sources: PathBuf,
     },
+    /// Time the GPU canvas while dragging an object and its shadow over a large background.
+    CanvasBench {
+        #[arg(long, default_value_t = 6000)]
+        width: u32,
+        #[arg(long, default_value_t = 4000)]
+        height: u32,
+        #[arg(long, default_value_t = 200)]
+        frames: usize,
+        /// View size in pixels, WxH.
+        #[arg(long, default_value = "1920x1080")]
+        view: String,
+        /// View zoom (0 = fit the canvas in the view).
+        #[arg(long, default_value_t = 0.0)]
+        zoom: f32,
+    },
     /// Decompose every synthetic case in DIR and print a markdown table of scores.
     Bench {
         dir: PathBuf,
@@ -180,6 +195,12 @@ pub fn run(cli: &Cli) -> Result<bool> {
                 crate::bench::synth::write_case(&case, &out.join(format!("case{i:03}")))?;
             }
             eprintln!("wrote {count} cases to {}", out.display());
+            Ok(true)
+        }
+        Some(Command::CanvasBench { width, height, frames, view, zoom }) => {
+            let (vw, vh) = view.split_once('x').and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?))).ok_or_else(|| anyhow!("--view must be WxH, e.g. 1920x1080"))?;
+            let r = crate::bench::canvas::run(*width, *height, *frames, [vw, vh], *zoom).map_err(|e| anyhow!(e))?;
+            print!("{}", r.report(*width, *height, [vw, vh]));
             Ok(true)
         }
         Some(Command::Bench { dir, mask, peer, sheets, quality }) => {

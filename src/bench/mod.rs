@@ -1,5 +1,6 @@
 //! The synthetic benchmark: `synth` builds cases, `run` decomposes and scores them.
 
+pub mod canvas;
 pub mod score;
 pub mod synth;
 

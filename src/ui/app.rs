@@ -408,7 +408,7 @@ impl EditorApp {
         self.job = Some(DecomposeJob::start(input, move || ctx.request_repaint()));
     }
 
-    fn poll_job(&mut self, ctx: &egui::Context) {
+    fn poll_job(&mut self) {
         let Some(job) = &mut self.job else { return };
         let Some((result, took)) = job.poll() else { return };
         self.job = None;
@@ -983,7 +983,7 @@ impl eframe::App for EditorApp {
         if self.options.decompose_on_start && !self.auto_started {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
-        self.poll_job(&ctx);
+        self.poll_job();
         if let Some(until) = self.settle_until {
             if Instant::now() >= until {
                 self.settle_until = None;
