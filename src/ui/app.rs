@@ -136,6 +136,7 @@ pub struct EditorApp {
     recent: Vec<PathBuf>,
     recovery_offer: Option<PathBuf>,
     last_autosave: Instant,
+    autosaving: bool,
     close_prompt: bool,
     close_after_save: bool,
     allow_close: bool,
@@ -192,6 +193,7 @@ impl EditorApp {
             recent,
             recovery_offer,
             last_autosave: Instant::now(),
+            autosaving: false,
             close_prompt: false,
             close_after_save: false,
             allow_close: false,
@@ -514,8 +516,12 @@ impl EditorApp {
                     self.notify(e.to_string(), true)
                 }
                 TaskDone::Exported(path, Ok(())) => self.notify(format!("Exported {}", path.display()), false),
-                TaskDone::Autosaved(Err(e)) => self.notify(format!("Autosave failed: {e}"), true),
-                TaskDone::Autosaved(Ok(())) => {}
+                TaskDone::Autosaved(result) => {
+                    self.autosaving = false;
+                    if let Err(e) = result {
+                        self.notify(format!("Autosave failed: {e}"), true);
+                    }
+                }
             }
         }
     }
@@ -586,6 +592,10 @@ impl EditorApp {
     }
 
     fn autosave_tick(&mut self, ctx: &egui::Context) {
+        // One autosave at a time, so an older snapshot can never overwrite a newer one.
+        if self.autosaving {
+            return;
+        }
         let due = self.last_autosave.elapsed() >= self.options.autosave_every;
         if !due || self.generation == self.autosaved_generation || self.generation == self.saved_generation {
             if due {
@@ -597,6 +607,7 @@ impl EditorApp {
         self.autosaved_generation = self.generation;
         let doc = self.doc.clone();
         let dirs = self.options.dirs.clone();
+        self.autosaving = true;
         self.spawn_task(move || TaskDone::Autosaved(files::autosave(&doc, &dirs)), ctx);
     }
 
