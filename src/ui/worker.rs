@@ -105,13 +105,22 @@ impl DecomposeJob {
 }
 
 /// Let the UI thread win the CPU: the engine thread (and the pool threads it starts, which
-/// inherit it) runs at a lower scheduling priority. On Linux `setpriority(PRIO_PROCESS, 0, …)`
-/// applies to the calling thread only.
+/// inherit it) runs under Linux's `SCHED_IDLE` policy, or at the lowest nice level where that is
+/// refused, so a frame never waits for the engine. On Linux both calls apply to the calling
+/// thread only.
 fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on the calling thread with a valid, initialised parameter.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 {
+            return;
+        }
+    }
     #[cfg(unix)]
     // SAFETY: setpriority only reads its integer arguments; failure is harmless (reported below).
     unsafe {
-        if libc::setpriority(libc::PRIO_PROCESS, 0, 10) != 0 {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, 19) != 0 {
             log::debug!("could not lower the engine thread's priority");
         }
     }
