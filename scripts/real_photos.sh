@@ -24,7 +24,7 @@ def brush(src, out, shapes):
     for kind, pts in shapes:
         (d.ellipse if kind == "ellipse" else d.polygon)(pts, fill=255)
     m.save(out)
-brush("data/real/coffee.png", "data/real/coffee-brush.png", [("ellipse", [58, 45, 498, 405])])
+brush("data/real/coffee.png", "data/real/coffee-brush.png", [("ellipse", [55, 0, 500, 410])])
 brush("data/real/motorcycle_left.png", "data/real/motorcycle-brush.png", [("polygon", [
     (85, 195), (145, 145), (350, 145), (400, 105), (470, 88), (565, 105), (605, 180), (655, 268),
     (695, 380), (685, 462), (600, 468), (540, 428), (350, 448), (315, 445), (250, 408), (125, 398),
