@@ -436,7 +436,7 @@ impl EditorApp {
                 self.selected = Some(object);
                 self.tool = Tool::Move;
                 self.last_decompose = Some(took);
-                log::debug!("decomposition result applied in {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+                log::info!("decomposition took {:.2} s; result applied in {:.1} ms", took.as_secs_f64(), t0.elapsed().as_secs_f64() * 1e3);
                 self.notify(format!("Decomposed in {:.1} s: object and {effects} effect layer(s). Drag it with the Move tool.", took.as_secs_f32()), false);
             }
             Err(e) if e == "Cancelled" => self.notify("Decomposition cancelled; nothing changed.", false),
@@ -763,7 +763,7 @@ impl EditorApp {
             }
             Some(job) => {
                 let (stage, f) = job.progress.map(|p| (p.stage.name(), p.fraction)).unwrap_or(("Starting", 0.0));
-                ui.add(egui::ProgressBar::new(f).text(format!("{stage} {:.0}%", f * 100.0)).animate(true));
+                ui.add(egui::ProgressBar::new(f).text(format!("{stage} {:.0}%", f * 100.0)));
                 ui.label(format!("{:.1} s", job.started.elapsed().as_secs_f32()));
                 let label = if job.cancelling { "Cancelling…" } else { "Cancel" };
                 if ui.button(label).on_hover_text("Esc").clicked() {
@@ -1025,7 +1025,11 @@ impl eframe::App for EditorApp {
         if (measuring && self.options.debug_timing) || std::env::var_os("LAYERDECOMP_FRAME_LOG").is_some() {
             // Measure frame pacing while the engine runs: draw continuously.
             ctx.request_repaint();
-        } else if !self.tasks.is_empty() || !self.dialogs.is_empty() || self.job.is_some() {
+        } else if self.job.is_some() {
+            // The elapsed time ticks; progress wakes the UI itself. Few frames leave the CPU to
+            // the engine.
+            ctx.request_repaint_after(Duration::from_millis(250));
+        } else if !self.tasks.is_empty() || !self.dialogs.is_empty() || self.settle_until.is_some() {
             ctx.request_repaint_after(Duration::from_millis(100));
         } else {
             ctx.request_repaint_after(self.options.autosave_every);

@@ -45,12 +45,17 @@ impl DecomposeJob {
         let started = Instant::now();
         let spawned = std::thread::Builder::new().name("decompose".into()).spawn(move || {
             lower_priority();
-            let progress_tx = std::sync::Mutex::new(tx.clone());
+            // At most ~4 progress updates a second (and every stage change): each one makes the UI
+            // draw a frame, and frames cost the engine CPU on a small machine.
+            let last = std::sync::Mutex::new((tx.clone(), None::<(Instant, crate::engine::Stage)>));
             let on_progress = |p: Progress| {
-                if let Ok(tx) = progress_tx.lock() {
-                    let _ = tx.send(JobEvent::Progress(p));
+                let Ok(mut guard) = last.lock() else { return };
+                let due = guard.1.is_none_or(|(t, stage)| stage != p.stage || t.elapsed() >= Duration::from_millis(250));
+                if due {
+                    let _ = guard.0.send(JobEvent::Progress(p));
+                    guard.1 = Some((Instant::now(), p.stage));
+                    repaint();
                 }
-                repaint();
             };
             let result = catch_unwind(AssertUnwindSafe(|| {
                 let mut req = DecomposeRequest::new(input.object_mask);
@@ -105,22 +110,14 @@ impl DecomposeJob {
 }
 
 /// Let the UI thread win the CPU: the engine thread (and the pool threads it starts, which
-/// inherit it) runs under Linux's `SCHED_IDLE` policy, or at the lowest nice level where that is
-/// refused, so a frame never waits for the engine. On Linux both calls apply to the calling
-/// thread only.
+/// inherit it) runs at a lower scheduling priority (nice 10). On Linux `setpriority` applies to
+/// the calling thread only. (`SCHED_IDLE` was tried: frames were no better and the engine took
+/// three times as long, starved by the renderer's threads.)
 fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: plain system calls on the calling thread with a valid, initialised parameter.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        if libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) == 0 {
-            return;
-        }
-    }
     #[cfg(unix)]
     // SAFETY: setpriority only reads its integer arguments; failure is harmless (reported below).
     unsafe {
-        if libc::setpriority(libc::PRIO_PROCESS, 0, 19) != 0 {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, 10) != 0 {
             log::debug!("could not lower the engine thread's priority");
         }
     }
