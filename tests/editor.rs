@@ -354,3 +354,58 @@ fn autosave_writes_a_recovery_file_that_the_next_start_offers() {
     assert!(h2.state().document().masks.object.as_raw() == painted.as_raw(), "the brushed mask was recovered");
     assert!(h2.state().is_dirty(), "recovered work is unsaved");
 }
+
+#[test]
+fn nudge_scale_handles_and_layer_properties_are_undoable() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = editor(options(dir.path()));
+    h.step();
+    brush_the_ball(&mut h);
+    h.get_by_label("Decompose").click();
+    settle(&mut h, Duration::from_secs(180));
+    let doc = &h.state().document().stack;
+    let object = doc.by_name("Object").unwrap().id;
+    let shadow = doc.layers().iter().find(|l| l.linked_to == Some(object)).unwrap().id;
+    let t0 = doc.layer(object).unwrap().transform;
+    let s0 = doc.layer(shadow).unwrap().transform;
+
+    // Arrow keys nudge the object and its shadow (Shift: 10 px).
+    for _ in 0..3 {
+        h.key_press(Key::ArrowRight);
+        h.step();
+    }
+    h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowDown);
+    h.step();
+    let t1 = h.state().document().stack.layer(object).unwrap().transform;
+    assert_eq!((t1.x - t0.x, t1.y - t0.y), (3.0, 10.0));
+    let s1 = h.state().document().stack.layer(shadow).unwrap().transform;
+    assert_eq!((s1.x - s0.x, s1.y - s0.y), (3.0, 10.0));
+
+    // Dragging the bottom-right handle outward scales both about the top-left corner.
+    let obj = h.state().document().stack.layer(object).unwrap().pixels.clone();
+    let corner = Pos2::new(t1.x + obj.width() as f32, t1.y + obj.height() as f32);
+    let a = h.state().canvas_to_screen(corner);
+    drag(&mut h, a, &[a + egui::vec2(20.0, 20.0), a + egui::vec2(40.0, 40.0)]);
+    let t2 = h.state().document().stack.layer(object).unwrap().transform;
+    let s2 = h.state().document().stack.layer(shadow).unwrap().transform;
+    assert!(t2.scale_x > 1.05 && (t2.scale_x - t2.scale_y).abs() < 1e-6, "uniform scale up: {t2:?}");
+    assert!((t2.x - t1.x).abs() < 1e-3 && (t2.y - t1.y).abs() < 1e-3, "the opposite corner stays: {t2:?}");
+    assert!((s2.scale_x - t2.scale_x).abs() < 1e-6, "the shadow scales with its object");
+
+    // Deleting the shadow in the layers panel is one undo step, like the scale before it.
+    let steps = h.state().undo_steps();
+    h.get_by_label("Shadow").click();
+    h.step();
+    assert_eq!(h.state().selected(), Some(shadow));
+    h.get_by_label("Delete").click();
+    h.step();
+    h.step();
+    assert!(h.state().document().stack.layer(shadow).is_none());
+    assert_eq!(h.state().undo_steps(), steps + 1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert!(h.state().document().stack.layer(shadow).is_some(), "undo brings the deleted layer back");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(h.state().document().stack.layer(object).unwrap().transform, t1, "undo reverts the scale");
+}
