@@ -298,6 +298,11 @@ impl EditorApp {
         if pointer_down || !matches!(self.gesture, Gesture::Ready) {
             return;
         }
+        self.commit_pending();
+    }
+
+    /// Commit the open undo step, unless the action changed nothing.
+    fn commit_pending(&mut self) {
         if let Some((label, before)) = self.pending.take() {
             if !same_document(&before, &self.doc) {
                 self.history.commit(label, before, &self.doc);
@@ -314,46 +319,32 @@ impl EditorApp {
     }
 
     pub fn undo(&mut self) {
-        self.end_pending();
-        let doc = std::mem::replace(&mut self.doc, EditorDocument::new(LayerStack::new(0, 0)));
-        self.doc = match self.history.undo(doc) {
-            Ok((doc, label)) => {
-                self.notify(format!("Undid: {label}"), false);
-                self.generation += 1;
-                doc
-            }
-            Err(doc) => doc,
-        };
-        self.after_history_move();
+        self.move_in_history(true);
     }
 
     pub fn redo(&mut self) {
+        self.move_in_history(false);
+    }
+
+    fn move_in_history(&mut self, back: bool) {
         self.end_pending();
         let doc = std::mem::replace(&mut self.doc, EditorDocument::new(LayerStack::new(0, 0)));
-        self.doc = match self.history.redo(doc) {
+        let moved = if back { self.history.undo(doc) } else { self.history.redo(doc) };
+        self.doc = match moved {
             Ok((doc, label)) => {
-                self.notify(format!("Redid: {label}"), false);
+                self.notify(format!("{}: {label}", if back { "Undid" } else { "Redid" }), false);
                 self.generation += 1;
                 doc
             }
             Err(doc) => doc,
         };
-        self.after_history_move();
+        self.edits += 1;
+        self.selected = valid_selection(&self.doc.stack, self.selected);
     }
 
     fn end_pending(&mut self) {
-        if let Some((label, before)) = self.pending.take() {
-            if !same_document(&before, &self.doc) {
-                self.history.commit(label, before, &self.doc);
-                self.generation += 1;
-            }
-        }
+        self.commit_pending();
         self.gesture = Gesture::Ready;
-    }
-
-    fn after_history_move(&mut self) {
-        self.edits += 1;
-        self.selected = valid_selection(&self.doc.stack, self.selected);
     }
 
     /// Replace the whole document (open, recover): a fresh history.

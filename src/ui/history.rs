@@ -85,23 +85,19 @@ impl History {
 
     /// Step back: returns the document to show, taking `current` onto the redo stack.
     pub fn undo(&mut self, current: EditorDocument) -> Result<(EditorDocument, String), EditorDocument> {
-        match self.undo.pop() {
-            Some(step) => {
-                self.redo.push(Step { label: step.label.clone(), doc: current });
-                Ok((step.doc, step.label))
-            }
-            None => Err(current),
-        }
+        Self::shift(&mut self.undo, &mut self.redo, current)
     }
 
     pub fn redo(&mut self, current: EditorDocument) -> Result<(EditorDocument, String), EditorDocument> {
-        match self.redo.pop() {
-            Some(step) => {
-                self.undo.push(Step { label: step.label.clone(), doc: current });
-                Ok((step.doc, step.label))
-            }
-            None => Err(current),
-        }
+        Self::shift(&mut self.redo, &mut self.undo, current)
+    }
+
+    /// Take the last step of `from` as the document to show; `current` goes onto `to` under the
+    /// same label. With nothing to take, `current` comes back as the error.
+    fn shift(from: &mut Vec<Step>, to: &mut Vec<Step>, current: EditorDocument) -> Result<(EditorDocument, String), EditorDocument> {
+        let Some(step) = from.pop() else { return Err(current) };
+        to.push(Step { label: step.label.clone(), doc: current });
+        Ok((step.doc, step.label))
     }
 
     pub fn undo_label(&self) -> Option<&str> {
