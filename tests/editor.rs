@@ -217,6 +217,24 @@ fn project_save_and_reopen_keeps_masks_and_undo_is_memory_bounded() {
     settle(&mut h2, Duration::from_secs(30));
     assert!(h2.state().notices().iter().any(|n| n.error && n.text.contains("broken.png")), "{:?}", h2.state().notices());
     assert!(h2.state().document().masks.object.as_raw() == saved_mask.as_raw());
+
+    // Opening over unsaved work asks first; "Keep editing" keeps it.
+    h2.get_by_label_contains("Eraser").click();
+    h2.step();
+    let at = h2.state().canvas_to_screen(Pos2::new(636.0, 354.0));
+    drag(&mut h2, at, &[at + egui::vec2(30.0, 0.0)]);
+    assert!(h2.state().is_dirty());
+    let erased = h2.state().document().masks.object.clone();
+    h2.state_mut().open(path.clone(), &ctx);
+    settle(&mut h2, Duration::from_secs(30));
+    h2.get_by_label("Keep editing").click();
+    h2.step();
+    assert!(h2.state().document().masks.object.as_raw() == erased.as_raw(), "the unsaved edit is still there");
+    h2.state_mut().open(path, &ctx);
+    settle(&mut h2, Duration::from_secs(30));
+    h2.get_by_label("Discard and open").click();
+    h2.step();
+    assert!(h2.state().document().masks.object.as_raw() == saved_mask.as_raw(), "the project replaced it on request");
 }
 
 struct PanickingSegmenter;

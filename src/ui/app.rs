@@ -125,7 +125,12 @@ pub struct EditorApp {
     last_decompose: Option<Duration>,
     engine_device: &'static str,
     tasks: Vec<Receiver<TaskDone>>,
-    dialogs: Vec<(DialogPurpose, Receiver<Option<PathBuf>>)>,
+    /// Open system file dialogs: what for, when asked, and the answer's channel.
+    dialogs: Vec<(DialogPurpose, Instant, Receiver<Option<PathBuf>>)>,
+    /// A document opened while the current one has unsaved changes, waiting for the user's word.
+    replace_prompt: Option<(PathBuf, EditorDocument)>,
+    /// A typed-path prompt: used when no system dialog answers (no desktop portal) or by choice.
+    path_prompt: Option<(DialogPurpose, String)>,
     notices: Vec<Notice>,
     export_open: bool,
     pub(super) export_kind: ExportKind,
@@ -183,6 +188,8 @@ impl EditorApp {
             engine_device: crate::engine::device::describe(&device),
             tasks: Vec::new(),
             dialogs: Vec::new(),
+            path_prompt: None,
+            replace_prompt: None,
             notices: Vec::new(),
             export_open: false,
             export_kind: ExportKind::Psd,
@@ -483,13 +490,11 @@ impl EditorApp {
         });
         for d in done {
             match d {
-                TaskDone::Opened(path, Ok(doc)) => {
-                    let project = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ora")).then(|| path.clone());
-                    self.recent = self.options.dirs.add_recent(&path);
-                    self.set_document(doc, path.display().to_string(), project);
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!("layerdecomp — {}", self.title)));
-                    self.notify(format!("Opened {}", path.display()), false);
+                TaskDone::Opened(path, Ok(doc)) if self.is_dirty() => {
+                    // Never drop unsaved work silently: ask first (see `modal_dialogs`).
+                    self.replace_prompt = Some((path, doc));
                 }
+                TaskDone::Opened(path, Ok(doc)) => self.show_opened(path, doc, ctx),
                 TaskDone::Opened(_, Err(e)) => self.notify(e.to_string(), true),
                 TaskDone::Saved(path, generation, Ok(())) => {
                     self.saved_generation = generation;
@@ -517,8 +522,22 @@ impl EditorApp {
         }
     }
 
+    fn show_opened(&mut self, path: PathBuf, doc: EditorDocument, ctx: &egui::Context) {
+        let project = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("ora")).then(|| path.clone());
+        self.recent = self.options.dirs.add_recent(&path);
+        self.set_document(doc, path.display().to_string(), project);
+        ctx.send_viewport_cmd(egui::ViewportCommand::Title(format!("layerdecomp — {}", self.title)));
+        self.notify(format!("Opened {}", path.display()), false);
+    }
+
     /// Ask for a path with the system dialog, on a thread (the dialog must not freeze the UI).
     fn ask_path(&mut self, purpose: DialogPurpose) {
+        // The system dialog goes through the desktop portal on the session bus; without a bus
+        // (a bare X server, a container) there is no dialog to wait for.
+        if cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            self.path_prompt = Some((purpose, String::new()));
+            return;
+        }
         let (tx, rx) = channel();
         let dialog = match &purpose {
             DialogPurpose::Open => rfd::FileDialog::new()
@@ -546,32 +565,72 @@ impl EditorApp {
             };
             let _ = tx.send(path);
         });
-        self.dialogs.push((purpose, rx));
+        self.dialogs.push((purpose, Instant::now(), rx));
     }
 
     fn poll_dialogs(&mut self, ctx: &egui::Context) {
         let mut answered = Vec::new();
-        self.dialogs.retain_mut(|(purpose, rx)| match rx.try_recv() {
+        self.dialogs.retain_mut(|(purpose, asked, rx)| match rx.try_recv() {
             Ok(path) => {
-                answered.push((std::mem::replace(purpose, DialogPurpose::Open), path));
+                answered.push((std::mem::replace(purpose, DialogPurpose::Open), *asked, path));
                 false
             }
             Err(TryRecvError::Empty) => true,
             Err(TryRecvError::Disconnected) => false,
         });
-        for (purpose, path) in answered {
+        for (purpose, asked, path) in answered {
             let Some(path) = path else {
-                self.close_after_save = false;
+                // An answer this quick is no dialog at all (no desktop portal): ask in the window.
+                if asked.elapsed() < Duration::from_millis(300) {
+                    self.notify("No system file dialog is available here: type the path instead.", false);
+                    self.path_prompt = Some((purpose, String::new()));
+                } else {
+                    self.close_after_save = false;
+                }
                 continue;
             };
-            match purpose {
-                DialogPurpose::Open => self.open(path, ctx),
-                DialogPurpose::SaveProject => {
-                    let path = if path.extension().is_none() { path.with_extension("ora") } else { path };
-                    self.save_project_to(path, ctx);
-                }
-                DialogPurpose::Export(_) => self.export_path = path.display().to_string(),
+            self.use_path(purpose, path, ctx);
+        }
+    }
+
+    fn use_path(&mut self, purpose: DialogPurpose, path: PathBuf, ctx: &egui::Context) {
+        match purpose {
+            DialogPurpose::Open => self.open(path, ctx),
+            DialogPurpose::SaveProject => {
+                let path = if path.extension().is_none() { path.with_extension("ora") } else { path };
+                self.save_project_to(path, ctx);
             }
+            DialogPurpose::Export(_) => self.export_path = path.display().to_string(),
+        }
+    }
+
+    fn path_prompt_window(&mut self, ctx: &egui::Context) {
+        let Some((purpose, text)) = &mut self.path_prompt else { return };
+        let title = match purpose {
+            DialogPurpose::Open => "Open file",
+            DialogPurpose::SaveProject => "Save project as",
+            DialogPurpose::Export(_) => "Export to",
+        };
+        let (mut go, mut cancel) = (false, false);
+        egui::Window::new(title).collapsible(false).show(ctx, |ui| {
+            let label = ui.label("Path");
+            let r = ui.add(egui::TextEdit::singleline(text).desired_width(360.0)).labelled_by(label.id);
+            if text.is_empty() && !r.has_focus() {
+                r.request_focus();
+            }
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            ui.horizontal(|ui| {
+                go = ui.add_enabled(!text.trim().is_empty(), egui::Button::new("OK")).clicked() || (enter && !text.trim().is_empty());
+                cancel = ui.button("Cancel").clicked();
+            });
+        });
+        if go {
+            if let Some((purpose, text)) = self.path_prompt.take() {
+                self.use_path(purpose, PathBuf::from(text.trim()), ctx);
+            }
+        } else if cancel {
+            self.path_prompt = None;
+            self.close_after_save = false;
         }
     }
 
@@ -666,6 +725,9 @@ impl EditorApp {
                 if ui.button("Open…  (Ctrl+O)").clicked() {
                     self.ask_path(DialogPurpose::Open);
                 }
+                if ui.button("Open path…").clicked() {
+                    self.path_prompt = Some((DialogPurpose::Open, String::new()));
+                }
                 ui.menu_button("Open recent", |ui| {
                     if self.recent.is_empty() {
                         ui.label("(none)");
@@ -723,6 +785,7 @@ impl EditorApp {
     }
 
     fn tools_panel(&mut self, ui: &mut egui::Ui) {
+        ui.spacing_mut().slider_width = 90.0;
         ui.heading("Tools");
         for tool in [Tool::ObjectBrush, Tool::Eraser, Tool::EffectBrush, Tool::Move] {
             let text = format!("{}  ({:?})", tool.label(), tool.shortcut());
@@ -879,6 +942,23 @@ impl EditorApp {
                 });
             });
         }
+        if let Some((path, _)) = &self.replace_prompt {
+            let name = path.display().to_string();
+            egui::Modal::new(egui::Id::unique("replace")).show(ctx, |ui| {
+                ui.heading("Discard unsaved changes?");
+                ui.label(format!("Opening {name} replaces the current document, which has unsaved changes."));
+                ui.horizontal(|ui| {
+                    if ui.button("Discard and open").clicked() {
+                        if let Some((path, doc)) = self.replace_prompt.take() {
+                            self.show_opened(path, doc, ctx);
+                        }
+                    }
+                    if ui.button("Keep editing").clicked() {
+                        self.replace_prompt = None;
+                    }
+                });
+            });
+        }
         if self.close_prompt {
             egui::Modal::new(egui::Id::unique("close")).show(ctx, |ui| {
                 ui.heading("Save changes before closing?");
@@ -1002,11 +1082,12 @@ impl eframe::App for EditorApp {
 
         egui::Panel::top("menu").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::left("tools").resizable(false).exact_size(190.0).show(ui, |ui| self.tools_panel(ui));
+        egui::Panel::left("tools").resizable(false).exact_size(215.0).show(ui, |ui| self.tools_panel(ui));
         egui::Panel::right("layers").default_size(240.0).show(ui, |ui| self.layers_ui(ui));
         egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| self.canvas_ui(ui));
 
         self.export_window(&ctx);
+        self.path_prompt_window(&ctx);
         self.modal_dialogs(&ctx);
         self.notices_ui(&ctx);
         self.end_frame(&ctx);
