@@ -6,4 +6,4 @@
 pub mod cpu;
 pub mod gpu;
 
-pub use cpu::{blend_pixel, composite_onto, flatten, place, resized, Placed};
+pub use cpu::{blend_pixel, composite_onto, flatten, place, resized, sampled_thumbnail, tint_by_mask, Placed};

@@ -162,6 +162,9 @@ pub fn install_gpu_compositor(state: Option<&egui_wgpu::RenderState>, ctx: &egui
 }
 
 const MASK_KEYS: [u64; 3] = [u64::MAX - 1, u64::MAX - 2, u64::MAX - 3];
+/// Premultiplied overlay colours of the object, effect-add and effect-remove masks (half opaque
+/// red, blue, green), the same on the GPU canvas and in the CPU fallback.
+const MASK_TINTS: [[f32; 4]; 3] = [[0.425, 0.05, 0.05, 0.5], [0.05, 0.15, 0.45, 0.5], [0.05, 0.35, 0.1, 0.5]];
 
 impl EditorApp {
     /// The scene the compositor draws this frame.
@@ -174,14 +177,15 @@ impl EditorApp {
             .filter(|l| l.visible)
             .map(|l| LayerDraw { key: l.id.0, pixels: l.pixels.clone(), transform: l.transform, opacity: l.opacity, blend: l.blend })
             .collect();
-        let m = &self.doc.masks;
-        let tints = [[0.85, 0.1, 0.1, 0.5], [0.1, 0.3, 0.9, 0.5], [0.1, 0.7, 0.2, 0.5]];
-        let masks = [&m.object, &m.effect_add, &m.effect_remove]
+        let masks = self
+            .doc
+            .masks
+            .all()
             .into_iter()
             .zip(MASK_KEYS)
-            .zip(tints)
+            .zip(MASK_TINTS)
             .filter(|((mask, _), _)| self.mask_used(mask))
-            .map(|((mask, key), tint)| MaskDraw { key, mask: mask.clone(), tint: [tint[0] * tint[3], tint[1] * tint[3], tint[2] * tint[3], tint[3]] })
+            .map(|((mask, key), tint)| MaskDraw { key, mask: mask.clone(), tint })
             .collect();
         Scene { view, checker: true, layers, masks }
     }
@@ -420,14 +424,8 @@ impl EditorApp {
         }
         let (w, h) = (self.doc.stack.width(), self.doc.stack.height());
         let mut flat = crate::compositor::flatten(&self.doc.stack);
-        let m = &self.doc.masks;
-        for (mask, tint) in [(&m.object, [0.85f32, 0.1, 0.1]), (&m.effect_add, [0.1, 0.3, 0.9]), (&m.effect_remove, [0.1, 0.7, 0.2])] {
-            for (p, &c) in flat.pixels_mut().iter_mut().zip(mask.as_raw()) {
-                let a = c as f32 / 255.0 * 0.5;
-                for k in 0..3 {
-                    p[k] = tint[k] * a + p[k] * (1.0 - a);
-                }
-            }
+        for (mask, tint) in self.doc.masks.all().into_iter().zip(MASK_TINTS) {
+            crate::compositor::tint_by_mask(&mut flat, mask, tint);
         }
         let side = 4096.0;
         let f = (side / w.max(h) as f32).min(1.0);

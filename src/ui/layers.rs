@@ -21,7 +21,7 @@ impl EditorApp {
         }
         let (w, h) = (layer.pixels.width().max(1), layer.pixels.height().max(1));
         let f = (THUMB * 2.0 / w.max(h) as f32).min(1.0);
-        let small = sparse_thumbnail(&layer.pixels, ((w as f32 * f) as u32).max(1), ((h as f32 * f) as u32).max(1));
+        let small = crate::compositor::sampled_thumbnail(&layer.pixels, ((w as f32 * f) as u32).max(1), ((h as f32 * f) as u32).max(1));
         let rgba = small.to_straight_rgba8();
         let img = egui::ColorImage::from_rgba_unmultiplied([rgba.width() as usize, rgba.height() as usize], rgba.as_raw());
         let tex = ctx.load_texture(format!("thumb {}", id.0), img, egui::TextureOptions::LINEAR);
@@ -148,30 +148,6 @@ impl EditorApp {
             }
         });
     }
-}
-
-/// A thumbnail from a 4×4 grid of samples per output pixel: reads a few thousand pixels, not
-/// the whole layer, so a 12-megapixel layer costs the UI thread nothing noticeable.
-fn sparse_thumbnail(src: &crate::document::PremulImage, tw: u32, th: u32) -> crate::document::PremulImage {
-    let mut out = crate::document::PremulImage::new(tw, th);
-    let (sx, sy) = (src.width() as f32 / tw as f32, src.height() as f32 / th as f32);
-    for y in 0..th {
-        for x in 0..tw {
-            let mut acc = [0.0f32; 4];
-            for j in 0..4 {
-                for i in 0..4 {
-                    let u = (((x as f32 + (i as f32 + 0.5) / 4.0) * sx) as u32).min(src.width() - 1);
-                    let v = (((y as f32 + (j as f32 + 0.5) / 4.0) * sy) as u32).min(src.height() - 1);
-                    let p = src.get(u, v);
-                    for c in 0..4 {
-                        acc[c] += p[c] / 16.0;
-                    }
-                }
-            }
-            out.set(x, y, acc);
-        }
-    }
-    out
 }
 
 fn layer_blend(app: &EditorApp, id: LayerId) -> BlendMode {
