@@ -131,7 +131,9 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
     if !keep.iter().any(|&k| k) {
         return None;
     }
-    // Back to image pixels, grown a little for the penumbra's faint tail.
+    // Back to image pixels, grown for the penumbra's faint tail: the threshold stops short of
+    // it, and a tail left unrelit shows as an outline. Relighting where there is no shadow
+    // costs nothing (the local level equals the lit level there).
     let mut region = Mask::new(w as u32, h as u32);
     for y in y0..y1 {
         for x in x0..x1 {
@@ -142,7 +144,7 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
             }
         }
     }
-    let region = region.dilate((2.0 / f).max(2.0)).minus(object);
+    let region = region.dilate((2.0 / f).max(2.0) + 3.0).minus(object);
     Some((region, confidence))
 }
 
