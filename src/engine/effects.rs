@@ -366,9 +366,10 @@ mod tests {
         let (region, conf) = detect_shadows(&img, &grown, &EffectParams::default()).expect("a shadow");
         let hit = (0..img.px.len()).filter(|&i| shadow.at(i) && region.at(i)).count();
         assert!(hit as f32 > 0.9 * shadow.count() as f32, "found {hit} of {}", shadow.count());
-        let false_pos = (0..img.px.len()).filter(|&i| region.at(i) && !shadow.dilate(4.0).at(i)).count();
-        // The penumbra growth may take in a few texture valleys next to the shadow (relit by
-        // s ≈ 1, so harmless); it must stay a small fraction of the image.
+        // Beyond the intended growth for the penumbra's tail (2 + 3 px), the region may take in a
+        // few texture valleys next to the shadow (relit by s ≈ 1, so harmless); it must stay a
+        // small fraction of the image.
+        let false_pos = (0..img.px.len()).filter(|&i| region.at(i) && !shadow.dilate(7.0).at(i)).count();
         assert!(false_pos < 300, "{false_pos} false positives");
         assert!(conf > 0.5, "{conf}");
         let relit = relight(&img, &region, &grown);
