@@ -1042,13 +1042,15 @@ fn same_document(a: &EditorDocument, b: &EditorDocument) -> bool {
         && a.masks.all().iter().zip(b.masks.all()).all(|(x, y)| Arc::ptr_eq(x, y))
 }
 
-/// A mask PNG of the canvas size (white = object).
+/// A brush image of the canvas size, read as the CLI reads `--mask` (any non-black or
+/// non-transparent pixel marks the object), as 0/255 coverage.
 pub fn load_mask(path: &Path, w: u32, h: u32) -> Result<image::GrayImage, String> {
-    let img = image::open(path).map_err(|e| format!("{}: cannot read the mask: {e}", path.display()))?.to_luma8();
-    if img.dimensions() != (w, h) {
+    let img = crate::io::import_image(path, &ImportOptions::default()).map_err(|e| e.to_string())?.image;
+    if (img.width(), img.height()) != (w, h) {
         return Err(format!("{}: the mask is {}×{} but the image is {w}×{h}", path.display(), img.width(), img.height()));
     }
-    Ok(img)
+    let mask = crate::engine::mask::Mask::from_image(&img);
+    Ok(image::GrayImage::from_fn(w, h, |x, y| image::Luma([if mask.get(x, y) { 255 } else { 0 }])))
 }
 
 impl eframe::App for EditorApp {
