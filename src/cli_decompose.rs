@@ -78,6 +78,7 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     }
     if !args.quiet {
         eprintln!("decomposed {}×{} in {:.2} s → {}", w, h, started.elapsed().as_secs_f64(), args.out.display());
+        eprintln!("effects found (confidence): {}", decomposition.effects_summary());
     }
     Ok(())
 }

@@ -276,3 +276,67 @@ fn a_stage_can_be_replaced() {
     let worst = flat.as_raw().iter().zip(img.to_straight_rgba8().as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
     assert!(worst <= 1, "{worst}");
 }
+
+/// A wooden floor, a striped box standing on it and its reflection below it (30 % fading out),
+/// the brush only over the box: the reflection is found, given to the object as its own
+/// layer, unmixed out of the background, and the layers still recompose the photo.
+#[test]
+fn an_object_only_brush_finds_the_reflection() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (w, h) = (200u32, 160u32);
+    let floor = |x: f32, y: f32| {
+        let grain = ((x * 0.29).sin() * 0.5 + (y * 0.11 + (x * 0.02).sin() * 2.0).sin() * 0.5) * 0.05;
+        [0.6 + grain, 0.47 + grain, 0.33 + grain]
+    };
+    let boxed = |x: f32, y: f32| {
+        let stripe = (((x / 7.0).floor() + (y / 9.0).floor()) as i32 % 2) as f32;
+        [0.1 + 0.8 * stripe, 0.25 + 0.3 * stripe, 0.8 - 0.6 * stripe]
+    };
+    let (x0, x1, top, base) = (60.0, 140.0, 30.0, 90.0);
+    let inside = |x: f32, y: f32| (x0..x1).contains(&x) && (top..base).contains(&y);
+    let mut px = Vec::new();
+    let mut reflected = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let (xf, yf) = (x as f32, y as f32);
+            let mut c = floor(xf, yf);
+            let mirror_y = 2.0 * base - 1.0 - yf;
+            let a = if yf >= base && inside(xf, mirror_y) { 0.3 * (1.0 - (yf - base) / 60.0) } else { 0.0 };
+            if a > 0.0 {
+                let f = boxed(xf, mirror_y);
+                c = [0, 1, 2].map(|k| a * f[k] + (1.0 - a) * c[k]);
+            }
+            reflected.push(a > 0.1 && yf > base + 4.0 && (x0 + 3.0..x1 - 3.0).contains(&xf));
+            if inside(xf, yf) {
+                c = boxed(xf, yf);
+            }
+            let q = c.map(|v| (v * 255.0).round() / 255.0);
+            px.push([q[0], q[1], q[2], 1.0]);
+        }
+    }
+    let img = PremulImage::from_pixels(w, h, px).unwrap();
+    let brush = Mask::from_fn(w, h, |x, y| (52..148).contains(&x) && (22..96).contains(&y));
+    let d = decompose(&img, &DecomposeRequest::new(brush)).unwrap();
+    let kinds: Vec<_> = d.effects.iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&layerdecomp::document::EffectKind::Reflection), "effects: {}", d.effects_summary());
+    assert!(d.effects_summary().contains("reflection"), "{}", d.effects_summary());
+    // The floor comes back under the reflection.
+    let (mut before, mut after, mut n) = (0.0f32, 0.0f32, 0);
+    for y in 0..h {
+        for x in 0..w {
+            let i = (y * w + x) as usize;
+            if reflected[i] {
+                let truth = floor(x as f32, y as f32);
+                let (p, b) = (img.get(x, y), d.background.get(x, y));
+                before += (0..3).map(|k| (p[k] - truth[k]).abs()).sum::<f32>() / 3.0;
+                after += (0..3).map(|k| (b[k] - truth[k]).abs()).sum::<f32>() / 3.0;
+                n += 1;
+            }
+        }
+    }
+    let (before, after) = (before / n as f32, after / n as f32);
+    assert!(after < 0.02 && after < before / 3.0, "mean floor error {before} → {after}");
+    let flat = layerdecomp::flatten(&d.to_layer_stack()).to_straight_rgba8();
+    let worst = flat.as_raw().iter().zip(img.to_straight_rgba8().as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+    assert!(worst <= 1, "{worst}");
+}

@@ -200,7 +200,7 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
 }
 
 /// Mean of `v` over the window of radius `r`, counting only pixels where `exclude` is false.
-fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+pub(super) fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
     let num: Vec<f32> = v.iter().zip(exclude).map(|(&x, &e)| if e { 0.0 } else { x }).collect();
     let den: Vec<f32> = exclude.iter().map(|&e| if e { 0.0 } else { 1.0 }).collect();
     let (n, d) = (box_mean(&num, w, h, r).v, box_mean(&den, w, h, r).v);
@@ -252,7 +252,7 @@ fn extreme_filter(v: &[f32], w: usize, h: usize, r: usize, op: fn(f32, f32) -> f
 
 /// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
 /// a half-size solve).
-fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
+pub(super) fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
     let mut cur = vec![0.0f32; w * h];
     if w > 8 && h > 8 {
         let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));

@@ -426,7 +426,7 @@ impl EditorApp {
                 if let Some(layer) = stack.layer_mut(bg_id) {
                     layer.pixels = Arc::new(background);
                 }
-                let effects = d.effects.len();
+                let effects = d.effects_summary();
                 let object = d.add_layers_to(stack, bg, &name);
                 self.doc.masks = Masks::empty(self.doc.stack.width(), self.doc.stack.height());
                 self.blank_mask = self.doc.masks.object.clone();
@@ -435,7 +435,7 @@ impl EditorApp {
                 self.tool = Tool::Move;
                 self.last_decompose = Some(took);
                 log::info!("decomposition took {:.2} s; result applied in {:.1} ms", took.as_secs_f64(), t0.elapsed().as_secs_f64() * 1e3);
-                self.notify(format!("Decomposed in {:.1} s: object and {effects} effect layer(s). Drag it with the Move tool.", took.as_secs_f32()), false);
+                self.notify(format!("Decomposed in {:.1} s: object, {effects}. Drag it with the Move tool.", took.as_secs_f32()), false);
             }
             Err(e) if e == "Cancelled" => self.notify("Decomposition cancelled; nothing changed.", false),
             Err(e) => self.notify(format!("Decomposition failed: {e}"), true),
