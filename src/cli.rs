@@ -103,6 +103,9 @@ pub enum Command {
         sheets: Option<PathBuf>,
         #[arg(long, default_value = "balanced")]
         quality: String,
+        /// Skip shadow/reflection detection (to measure what effects cost).
+        #[arg(long)]
+        no_effects: bool,
     },
 }
 
@@ -203,7 +206,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
             print!("{}", r.report(*width, *height, [vw, vh]));
             Ok(true)
         }
-        Some(Command::Bench { dir, mask, peer, sheets, quality }) => {
+        Some(Command::Bench { dir, mask, peer, sheets, quality, no_effects }) => {
             let mode = match mask.as_str() {
                 "object" => crate::bench::BrushMode::Object,
                 "full" => crate::bench::BrushMode::Full,
@@ -211,9 +214,10 @@ pub fn run(cli: &Cli) -> Result<bool> {
             };
             let quality = crate::cli_decompose::parse_quality(quality)?;
             let cases = crate::bench::load_cases(dir).map_err(|e| anyhow!(e))?;
-            let rows = crate::bench::run(&cases, mode, peer.as_deref(), sheets.as_deref(), quality).map_err(|e| anyhow!(e))?;
+            let rows = crate::bench::run(&cases, mode, peer.as_deref(), sheets.as_deref(), quality, !*no_effects).map_err(|e| anyhow!(e))?;
             let who = peer.clone().unwrap_or_else(|| "layerdecomp".into());
-            print!("{}", crate::bench::table(&rows, &format!("{who}, --mask {}", crate::bench::mode_name(mode))));
+            let effects = if *no_effects { ", effects off" } else { "" };
+            print!("{}", crate::bench::table(&rows, &format!("{who}, --mask {}{effects}", crate::bench::mode_name(mode))));
             Ok(true)
         }
         Some(Command::Decompose(args)) => {
