@@ -6,8 +6,9 @@
 //! for regions next to the object that are darker than the lit surface around them (a grey-scale
 //! closing of the smoothed log-luminance estimates the lit level), with the surface's own
 //! chromaticity. Relighting estimates the lit log-colour inside the region as a membrane (the
-//! harmonic interpolation of the log-colour just outside it), so `s = I_smooth / lit` and
-//! `B = I / s` keeps the floor's texture. The shadow layer is then what unmixing `I` over `B`
+//! harmonic interpolation of the log-colour around it) and averages the photo's deficit below
+//! it over pixels at the same shading level, so `s` is smooth where the shadow is and sharp
+//! where its edge is, and `B = I / s` keeps the floor's texture. The shadow layer is then what unmixing `I` over `B`
 //! gives: black-ish with alpha `1 − s`.
 
 use super::complete::diffuse_from;
@@ -149,27 +150,27 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
 }
 
 /// Relight `region` of the photo: estimate the lit log-colour inside it as a membrane from the
-/// log-colour just outside (the object's pixels take no part: what lies beyond the object, a
-/// wall say, says nothing about the floor), and divide the shading out.
+/// wide mean log-colour just outside (the object's pixels take no part: what lies beyond the
+/// object, a wall say, says nothing about the floor); each pixel's deficit below it is shading
+/// plus texture. The shading is the deficit averaged over neighbours at the same shading level
+/// (a joint-bilateral mean guided by the smoothed deficit), and is divided out.
 pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     let (w, h) = (img.w, img.h);
     let Some(bounds) = region.bounds() else { return img.clone() };
-    let rect = Rect::grown(bounds, 8, w, h);
+    let rect = Rect::grown(bounds, 16, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
     let in_region: Vec<bool> = (0..rw * rh).map(|i| at(region, i) && !at(object, i)).collect();
     let in_object: Vec<bool> = (0..rw * rh).map(|i| at(object, i)).collect();
     let unusable: Vec<bool> = (0..rw * rh).map(|i| in_region[i] || in_object[i]).collect();
-    let not_region: Vec<bool> = in_region.iter().map(|&b| !b).collect();
     let mut out = img.clone();
-    let r_tex = 3usize;
-    let mut lit_planes = Vec::new();
-    let mut shade_planes = Vec::new();
+    let mut deficit: Vec<[f32; 3]> = vec![[0.0; 3]; rw * rh];
     for c in 0..3 {
         let logc: Vec<f32> = crop.px.iter().map(|p| (p[c] + EPS).ln()).collect();
-        // Outside: the lit surface's local mean log-colour; the membrane carries it inside.
-        let outside = masked_mean(&logc, &unusable, rw, rh, 4);
+        // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows
+        // the texture's blotches, and the membrane would carry them inside as shading).
+        let outside = masked_mean(&logc, &unusable, rw, rh, LIT_RADIUS);
         let fixed: Vec<Option<f32>> = (0..rw * rh)
             .map(|i| {
                 if unusable[i] {
@@ -182,21 +183,87 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
                 near.then_some(outside[i])
             })
             .collect();
-        lit_planes.push(membrane(&fixed, &in_region, rw, rh));
-        // Inside the region: the photo's local mean log-colour.
-        shade_planes.push(masked_mean(&logc, &not_region, rw, rh, r_tex));
-    }
-    for i in 0..rw * rh {
-        if !in_region[i] {
-            continue;
+        let lit = membrane(&fixed, &in_region, rw, rh);
+        for i in 0..rw * rh {
+            if !in_object[i] {
+                deficit[i][c] = if in_region[i] { lit[i] } else { outside[i] } - logc[i];
+            }
         }
+    }
+    let lum: Vec<f32> = deficit.iter().map(|d| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2]).collect();
+    // The guide: the luminance deficit, lightly smoothed; its level sets follow the shadow's
+    // structure (umbra, penumbra, a darker contact shadow).
+    let guide = masked_mean(&lum, &in_object, rw, rh, 4);
+    let lit_px: Vec<f32> = (0..rw * rh).filter(|&i| !unusable[i]).map(|i| guide[i]).collect();
+    let noise = if lit_px.len() > 10 {
+        let m = lit_px.iter().sum::<f32>() / lit_px.len() as f32;
+        (lit_px.iter().map(|v| (v - m).powi(2)).sum::<f32>() / lit_px.len() as f32).sqrt()
+    } else {
+        0.05
+    };
+    // Each pixel's shading: the mean deficit of the pixels around it (16 px, every other one)
+    // whose guide level is like its own — a wide average inside the umbra, where texture then
+    // cancels, and an average along the edge in the penumbra, so the ramp is kept. A second
+    // pass, guided by the first pass's far less noisy result with a narrower range, stops the
+    // wide range kernel from pulling the umbra's edge towards the penumbra (it under-relit).
+    let todo: Vec<usize> = (0..rw * rh).filter(|&i| in_region[i]).collect();
+    let first = bilateral_deficit(&todo, &guide, &deficit, &in_object, (rw, rh), (3.0 * noise).max(0.03));
+    let mut refined_guide = guide;
+    for (&i, d) in todo.iter().zip(&first) {
+        refined_guide[i] = 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
+    }
+    let shading = bilateral_deficit(&todo, &refined_guide, &deficit, &in_object, (rw, rh), (0.5 * noise).max(0.03));
+    for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
         out.px[gi] = [0, 1, 2].map(|c| {
-            let s = (shade_planes[c][i] - lit_planes[c][i]).exp().clamp(0.05, 1.0);
+            let s = (-d[c]).exp().clamp(0.05, 1.0);
             ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
         });
     }
     out
+}
+
+/// Radius of the lit surface's mean just outside a shadow.
+const LIT_RADIUS: usize = 16;
+/// Radius and sampling step of the guided shading average.
+const SHADING_RADIUS: isize = 16;
+const SHADING_STEP: usize = 2;
+
+/// Joint-bilateral mean of `deficit` at the `todo` pixels: neighbours within
+/// `SHADING_RADIUS` weighted by how close their `guide` level is (Gaussian of width `sigma`).
+fn bilateral_deficit(todo: &[usize], guide: &[f32], deficit: &[[f32; 3]], in_object: &[bool], (rw, rh): (usize, usize), sigma: f32) -> Vec<[f32; 3]> {
+    let (radius, stride) = (SHADING_RADIUS, SHADING_STEP);
+    use rayon::prelude::*;
+    todo
+        .par_iter()
+        .map(|&i| {
+            let (x, y) = ((i % rw) as isize, (i / rw) as isize);
+            let (mut acc, mut wsum) = ([0.0f32; 3], 0.0f32);
+            for dy in (-radius..=radius).step_by(stride) {
+                let yy = y + dy;
+                if yy < 0 || yy >= rh as isize {
+                    continue;
+                }
+                for dx in (-radius..=radius).step_by(stride) {
+                    let xx = x + dx;
+                    if xx < 0 || xx >= rw as isize {
+                        continue;
+                    }
+                    let j = yy as usize * rw + xx as usize;
+                    if in_object[j] {
+                        continue;
+                    }
+                    let d = guide[i] - guide[j];
+                    let wgt = (-d * d / (2.0 * sigma * sigma)).exp();
+                    for c in 0..3 {
+                        acc[c] += wgt * deficit[j][c];
+                    }
+                    wsum += wgt;
+                }
+            }
+            acc.map(|a| if wsum > 0.0 { a / wsum } else { 0.0 })
+        })
+        .collect()
 }
 
 /// Mean of `v` over the window of radius `r`, counting only pixels where `exclude` is false.
@@ -376,8 +443,10 @@ mod tests {
         // Inside the shadow (away from its edge) the floor comes back, texture included.
         let core = shadow.erode(3.0);
         let err: f32 = (0..img.px.len()).filter(|&i| core.at(i)).map(|i| (0..3).map(|c| (relit.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / core.count() as f32;
-        // A hard-edged shadow on a high-frequency texture: within 5 % of the floor.
-        assert!(err < 0.05, "mean error {err}");
+        // A hard-edged shadow on a high-frequency texture: the floor comes back to within a
+        // small fraction of a level on average (0.00045; a plain local mean of the photo's
+        // deficit gave 0.0021, flattening the texture inside the shadow).
+        assert!(err < 0.0015, "mean error {err}");
     }
 
     #[test]
