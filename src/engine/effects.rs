@@ -146,6 +146,14 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
         }
     }
     let region = region.dilate((2.0 / f).max(2.0) + 3.0).minus(object);
+    // A shadow on the floor lies below the object's top quarter in the picture (the floor
+    // recedes upwards, and a shadow cast back is foreshortened): darkening above that is the
+    // floor's own pattern beside the object (a dark band, a row of inlays), not its shadow.
+    let top = bounds.1 + bounds.3 / 4;
+    let region = region.intersect(&Mask::from_fn(w as u32, h as u32, |_, y| y >= top));
+    if region.is_empty() {
+        return None;
+    }
     Some((region, confidence))
 }
 
