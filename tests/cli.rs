@@ -75,6 +75,10 @@ fn expect_failure(args: &[&str], needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "expected \"{n}\" in: {err}");
     }
+    // Each cause said once (anyhow's chain would repeat what our file errors already say).
+    if let Some(os) = err.find("(os error") {
+        assert!(!err[os + 1..].contains("(os error"), "cause repeated: {err}");
+    }
 }
 
 #[test]
