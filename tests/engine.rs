@@ -340,3 +340,34 @@ fn an_object_only_brush_finds_the_reflection() {
     let worst = flat.as_raw().iter().zip(img.to_straight_rgba8().as_raw()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
     assert!(worst <= 1, "{worst}");
 }
+
+/// The effect brush's remove mode (the request's protect mask) overrides detection: a shadow
+/// brushed as "not an effect" stays in the background as the photo shows it.
+#[test]
+fn a_protected_shadow_stays_in_the_background() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, shadow) = scene(240, 180);
+    let detected = decompose(&img, &DecomposeRequest::new(brush.clone())).unwrap();
+    assert!(detected.effects.iter().any(|e| e.kind == layerdecomp::document::EffectKind::Shadow), "the shadow is found without the remove brush");
+    let mut req = DecomposeRequest::new(brush.clone());
+    req.protect = Some(shadow.minus(&brush));
+    let d = decompose(&img, &req).unwrap();
+    let inside = shadow.minus(&brush.dilate(2.0));
+    // No effect layer keeps any of it (a plank seam touching the disc may still be taken).
+    for e in &d.effects {
+        let (lw, lh) = (e.layer.pixels.width() as i32, e.layer.pixels.height() as i32);
+        for y in 0..lh {
+            for x in 0..lw {
+                let (gx, gy) = (x + e.layer.x, y + e.layer.y);
+                if inside.get(gx as u32, gy as u32) {
+                    assert_eq!(e.layer.pixels.get(x as u32, y as u32)[3], 0.0, "effect alpha at ({gx}, {gy})");
+                }
+            }
+        }
+    }
+    let worst = (0..img.pixels().len())
+        .filter(|&i| inside.at(i))
+        .map(|i| (0..3).map(|c| (d.background.pixels()[i][c] - img.pixels()[i][c]).abs()).fold(0.0f32, f32::max))
+        .fold(0.0f32, f32::max);
+    assert!(worst * 255.0 <= 1.0, "the shadow changed by {} levels", worst * 255.0);
+}

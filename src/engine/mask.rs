@@ -175,6 +175,33 @@ impl Mask {
         self.zip(other, |a, b| a & (b ^ 1))
     }
 
+    /// The 4-connected regions of set pixels, each as its pixel indices.
+    pub fn components(&self) -> Vec<Vec<usize>> {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let mut seen = vec![false; w * h];
+        let mut out = Vec::new();
+        for start in 0..w * h {
+            if self.data[start] == 0 || seen[start] {
+                continue;
+            }
+            let mut comp = Vec::new();
+            let mut stack = vec![start];
+            seen[start] = true;
+            while let Some(i) = stack.pop() {
+                comp.push(i);
+                let (x, y) = (i % w, i / w);
+                for (ok, j) in [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)] {
+                    if ok && self.data[j] != 0 && !seen[j] {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                }
+            }
+            out.push(comp);
+        }
+        out
+    }
+
     pub fn invert(&self) -> Self {
         Self { width: self.width, height: self.height, data: self.data.iter().map(|&b| b ^ 1).collect() }
     }
