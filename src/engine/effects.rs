@@ -179,19 +179,7 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
         // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows
         // the texture's blotches, and the membrane would carry them inside as shading).
         let outside = masked_mean(&logc, &unusable, rw, rh, LIT_RADIUS);
-        let fixed: Vec<Option<f32>> = (0..rw * rh)
-            .map(|i| {
-                if unusable[i] {
-                    return None;
-                }
-                let (x, y) = (i % rw, i / rw);
-                let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < rw, i + 1), (y > 0, i.wrapping_sub(rw)), (y + 1 < rh, i + rw)]
-                    .iter()
-                    .any(|&(ok, j)| ok && in_region[j]);
-                near.then_some(outside[i])
-            })
-            .collect();
-        let lit = membrane(&fixed, &in_region, rw, rh);
+        let lit = membrane_from_rim(&outside, &in_region, &unusable, rw, rh);
         for i in 0..rw * rh {
             if !in_object[i] {
                 deficit[i][c] = if in_region[i] { lit[i] } else { outside[i] } - logc[i];
@@ -325,9 +313,27 @@ fn extreme_filter(v: &[f32], w: usize, h: usize, r: usize, op: fn(f32, f32) -> f
     out
 }
 
+/// The membrane over `region` pinned to `outside` at the usable pixels just around it (those
+/// 4-adjacent to the region that are not `unusable`: the region itself, the object).
+pub(super) fn membrane_from_rim(outside: &[f32], region: &[bool], unusable: &[bool], w: usize, h: usize) -> Vec<f32> {
+    let fixed: Vec<Option<f32>> = (0..w * h)
+        .map(|i| {
+            if unusable[i] {
+                return None;
+            }
+            let (x, y) = (i % w, i / w);
+            let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
+                .iter()
+                .any(|&(ok, j)| ok && region[j]);
+            near.then_some(outside[i])
+        })
+        .collect();
+    membrane(&fixed, region, w, h)
+}
+
 /// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
 /// a half-size solve).
-pub(super) fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
+fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
     let mut cur = vec![0.0f32; w * h];
     if w > 8 && h > 8 {
         let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));

@@ -10,7 +10,7 @@
 //! Linear values throughout: the reflection adds light (over-compositing is linear in the
 //! encoded values the layers are stored in, as everywhere in the engine).
 
-use super::effects::{masked_mean, membrane};
+use super::effects::{masked_mean, membrane_from_rim};
 use super::mask::{Mask, Rect};
 use super::raster::Rgb;
 
@@ -142,19 +142,7 @@ fn fit_at(img: &Rgb, solid: &Mask, object: &Mask, axis: f32, (bx, bw, bh): (usiz
             continue;
         }
         let outside = masked_mean(&plane, &unusable, rw, rh, 4);
-        let fixed: Vec<Option<f32>> = (0..rw * rh)
-            .map(|i| {
-                if unusable[i] {
-                    return None;
-                }
-                let (x, y) = (i % rw, i / rw);
-                let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < rw, i + 1), (y > 0, i.wrapping_sub(rw)), (y + 1 < rh, i + rw)]
-                    .iter()
-                    .any(|&(ok, j)| ok && in_region[j]);
-                near.then_some(outside[i])
-            })
-            .collect();
-        let lit = membrane(&fixed, &in_region, rw, rh);
+        let lit = membrane_from_rim(&outside, &in_region, &unusable, rw, rh);
         let di: Vec<f32> = (0..rw * rh).map(|i| if in_region[i] { plane[i] - lit[i] } else { 0.0 }).collect();
         let df: Vec<f32> = (0..rw * rh).map(|i| if in_region[i] { mirrored[i][c] - lit[i] } else { 0.0 }).collect();
         let p: Vec<f32> = di.iter().zip(&df).map(|(a, b)| a * b).collect();
