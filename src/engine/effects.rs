@@ -93,13 +93,9 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
     let object_area = obj.iter().filter(|&&o| o).count().max(1);
     let chroma = |p: [f32; 3]| { let s = p[0] + p[1] + p[2] + 1e-4; [p[0] / s, p[1] / s] };
     let mut keep = vec![false; gw * gh];
-    let mut seen = vec![false; gw * gh];
     let mut confidence = 0.0f32;
-    for start in 0..gw * gh {
-        if !candidate[start] || seen[start] {
-            continue;
-        }
-        let comp = flood(&candidate, &mut seen, start, gw, gh);
+    let candidates = Mask::from_bytes(gw as u32, gh as u32, candidate.iter().map(|&b| b as u8).collect()).expect("sizes match");
+    for comp in candidates.components() {
         // A shadow touches its object and is not many times larger than it.
         if !comp.iter().any(|&i| touch.at(i)) || comp.len() < 12 || comp.len() > 4 * object_area {
             continue;
@@ -389,23 +385,6 @@ fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f
         }
     }
     cur
-}
-
-fn flood(on: &[bool], seen: &mut [bool], start: usize, w: usize, h: usize) -> Vec<usize> {
-    let mut comp = Vec::new();
-    let mut stack = vec![start];
-    seen[start] = true;
-    while let Some(i) = stack.pop() {
-        comp.push(i);
-        let (x, y) = (i % w, i / w);
-        for (ok, j) in [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)] {
-            if ok && on[j] && !seen[j] {
-                seen[j] = true;
-                stack.push(j);
-            }
-        }
-    }
-    comp
 }
 
 #[cfg(test)]
