@@ -342,25 +342,22 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         None => {}
     }
     // What the user marked as "not an effect" (the effect brush's remove mode) stays in the
-    // background as the photo shows it, whatever detection said.
-    // An effect mostly brushed away goes entirely (its fringe beyond the brush with it).
+    // background as the photo shows it, whatever detection said; an effect mostly brushed away
+    // goes entirely (its fringe beyond the brush with it).
     if let Some(p) = &req.protect {
         for region in [&mut shadow_region, &mut reflection_region] {
             let mut removed = p.intersect(region);
             for comp in region.components() {
                 if 2 * comp.iter().filter(|&&i| p.at(i)).count() >= comp.len() {
                     for i in comp {
-                        removed.set((i % w as usize) as u32, (i / w as usize) as u32, true);
+                        removed.set(i as u32 % w, i as u32 / w, true);
                     }
                 }
             }
-            if removed.is_empty() {
-                continue;
-            }
             *region = region.minus(&removed);
-            for i in 0..(w * h) as usize {
+            for (i, px) in work.px.iter_mut().enumerate() {
                 if removed.at(i) {
-                    work.px[i] = img.px[i];
+                    *px = img.px[i];
                 }
             }
         }
