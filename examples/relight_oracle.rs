@@ -2,11 +2,16 @@
 //! relighting applied to the true shadow-free floor ("texture-only": what the lit-level
 //! estimate alone costs), and the true shading box-blurred (what penumbra blur alone costs).
 //! Finding (session 3): texture-only ≈ 26 dB, penumbra r3 ≈ 42 dB — the lit level, not the
-//! penumbra, is the limit. DUMP=caseNNN writes /tmp/oracle.png. Dev aid.
+//! penumbra, is the limit. Session 4 added "structure-only" (the same region relit on a flat
+//! floor carrying the true shading: what the estimator loses without any texture) and the
+//! error's split by true shadow coverage (umbra > 0.8, penumbra, tail < 0.2, missed = outside
+//! the detected region). DUMP=caseNNN writes /tmp/oracle.png. Dev aid.
 use layerdecomp::bench::load_cases;
 use layerdecomp::engine::effects::{detect_shadows, relight, EffectParams};
 use layerdecomp::engine::mask::Mask;
 use layerdecomp::engine::raster::{box_mean, Rgb};
+
+thread_local! { static CLS: std::cell::RefCell<[(f64, usize); 4]> = const { std::cell::RefCell::new([(0.0, 0); 4]) }; }
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "data/synth".into());
@@ -56,10 +61,34 @@ fn main() {
             for i in 0..cur.px.len() { if fx.at(i) && region.at(i) && st[i] < 1.0 - 0.8 * (1.0 - smin.max(0.2)) { a += (img.px[i][1] / tb.px[i][1].max(0.01)) as f64; b += (img.px[i][1] / cur.px[i][1].max(0.01)) as f64; k += 1; } }
             print!("umbra px {k} true s {:.3} est s {:.3} ", a / k as f64, b / k as f64);
         }
+        {
+            let st: Vec<f32> = (0..cur.px.len()).map(|i| (img.px[i][1] + 0.001) / (tb.px[i][1] + 0.001)).collect();
+            let smin = (0..cur.px.len()).filter(|&i| fx.at(i)).map(|i| st[i]).fold(1.0f32, f32::min).max(0.2);
+            let mut cls = [(0.0f64, 0usize); 4];
+            for i in 0..cur.px.len() {
+                if !fx.at(i) { continue; }
+                let m = (1.0 - st[i]) / (1.0 - smin);
+                let k = if !region.at(i) { 3 } else if m > 0.8 { 0 } else if m > 0.2 { 1 } else { 2 };
+                cls[k].0 += (0..3).map(|ch| ((cur.px[i][ch] - tb.px[i][ch]) as f64).powi(2)).sum::<f64>();
+                cls[k].1 += 1;
+            }
+            let tot: usize = cls.iter().map(|c| c.1).sum();
+            for (k, name) in ["umbra", "penum", "tail", "missed"].iter().enumerate() { CLS.with(|c| { let mut c = c.borrow_mut(); c[k].0 += cls[k].0 / (3.0 * tot as f64); c[k].1 += cls[k].1; }); print!("{name} {} {:.5} ", cls[k].1, cls[k].0 / (3.0 * tot as f64)); }
+        }
+        {
+            let n = tb.px.len() as f32;
+            let mean = [0, 1, 2].map(|ch| tb.px.iter().map(|p| p[ch]).sum::<f32>() / n);
+            let flat = Rgb { w: wu, h: hu, px: (0..wu * hu).map(|i| [0, 1, 2].map(|ch| if objm.at(i) { img.px[i][ch] } else { mean[ch] * ((img.px[i][ch] + 0.002) / (tb.px[i][ch] + 0.002)).min(1.0) })).collect() };
+            let fr = relight(&flat, &region, &obj);
+            let (mut s, mut k) = (0.0f64, 0.0f64);
+            for i in 0..fr.px.len() { if fx.at(i) { for ch in 0..3 { s += ((fr.px[i][ch] - mean[ch]) as f64).powi(2); } k += 3.0; } }
+            print!("structure-only {:.1} ", 10.0 * (k / s.max(1e-12)).log10());
+        }
         let v = [psnr(&cur), psnr(&tex), psnr(&blurred(1)), psnr(&blurred(3)), psnr(img)];
         println!("{} {:<15} {:<9} current {:5.1}  texture-only {:5.1}  penumbra r1 {:5.1} r3 {:5.1}  input {:5.1}", c.name, c.effect.name(), c.floor, v[0], v[1], v[2], v[3], v[4]);
         for k in 0..5 { sums[k] += v[k]; }
         n += 1;
     }
+    CLS.with(|c| println!("class mse-share sums (umbra, penumbra, tail, missed): {:?}", c.borrow()));
     println!("mean: {:?}", sums.map(|s| s / n as f64));
 }

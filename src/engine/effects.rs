@@ -193,18 +193,23 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     } else {
         0.05
     };
-    // Each pixel's shading: the mean deficit of the pixels around it (16 px, every other one)
-    // whose guide level is like its own — a wide average inside the umbra, where texture then
-    // cancels, and an average along the edge in the penumbra, so the ramp is kept. A second
-    // pass, guided by the first pass's far less noisy result with a narrower range, stops the
-    // wide range kernel from pulling the umbra's edge towards the penumbra (it under-relit).
+    // First, each pixel's shading as the mean deficit of the pixels around it (16 px, every
+    // other one) whose guide level is like its own: a wide average inside the umbra, where
+    // texture then cancels, and an average along the edge in the penumbra, so the ramp is kept.
     let todo: Vec<usize> = (0..rw * rh).filter(|&i| in_region[i]).collect();
     let first = bilateral_deficit(&todo, &guide, &deficit, &in_object, (rw, rh), (3.0 * noise).max(0.03));
-    let mut refined_guide = guide;
+    // That first estimate still follows the texture wherever the guide's level sets do (grass
+    // blades, carpet stripes), but its *edges* are the shadow's. The final shading averages the
+    // photo's deficit over a window stretched along those edges: a shadow's shading changes
+    // across its edge and hardly along it, so a long, thin window keeps the ramp and cancels the
+    // texture; away from edges (umbra, lit floor) the window is round and wide.
+    let mut structure = guide;
     for (&i, d) in todo.iter().zip(&first) {
-        refined_guide[i] = 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
+        structure[i] = 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
     }
-    let shading = bilateral_deficit(&todo, &refined_guide, &deficit, &in_object, (rw, rh), (0.5 * noise).max(0.03));
+    let structure = masked_mean(&structure, &in_object, rw, rh, 2);
+    // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
+    let shading = oriented_mean_deficit(&todo, &structure, &deficit, &in_object, (rw, rh), (5.0 * noise).max(0.03));
     for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
         out.px[gi] = [0, 1, 2].map(|c| {
@@ -220,6 +225,67 @@ const LIT_RADIUS: usize = 16;
 /// Radius and sampling step of the guided shading average.
 const SHADING_RADIUS: isize = 16;
 const SHADING_STEP: usize = 2;
+/// The oriented average: Gaussian widths along an edge and across a sharp one (px), and the
+/// shading gradient (log units per px) at which the window has narrowed to 1/e of the way.
+const ALONG_SIGMA: f32 = 7.0;
+const ACROSS_SIGMA_MIN: f32 = 1.5;
+const EDGE_GRADIENT: f32 = 0.03;
+
+/// Mean of `deficit` at the `todo` pixels over a Gaussian window oriented by the local structure
+/// of `structure` (its structure tensor, integrated over 9×9): `ALONG_SIGMA` along the level
+/// lines, and across them from `ALONG_SIGMA` (no edge) down to `ACROSS_SIGMA_MIN` (a sharp edge);
+/// neighbours at a very different `structure` level (Gaussian of width `level_sigma`) count less.
+fn oriented_mean_deficit(todo: &[usize], structure: &[f32], deficit: &[[f32; 3]], in_object: &[bool], (rw, rh): (usize, usize), level_sigma: f32) -> Vec<[f32; 3]> {
+    use rayon::prelude::*;
+    let (mut jxx, mut jxy, mut jyy) = (vec![0.0f32; rw * rh], vec![0.0f32; rw * rh], vec![0.0f32; rw * rh]);
+    for y in 1..rh.saturating_sub(1) {
+        for x in 1..rw.saturating_sub(1) {
+            let i = y * rw + x;
+            let gx = 0.5 * (structure[i + 1] - structure[i - 1]);
+            let gy = 0.5 * (structure[i + rw] - structure[i - rw]);
+            (jxx[i], jxy[i], jyy[i]) = (gx * gx, gx * gy, gy * gy);
+        }
+    }
+    let (jxx, jxy, jyy) = (box_mean(&jxx, rw, rh, 4).v, box_mean(&jxy, rw, rh, 4).v, box_mean(&jyy, rw, rh, 4).v);
+    todo.par_iter()
+        .map(|&i| {
+            // The tensor's larger eigenvalue is the squared gradient across the edge; its
+            // eigenvector points across the edge.
+            let (a, b, c) = (jxx[i], jxy[i], jyy[i]);
+            let half_trace = 0.5 * (a + c);
+            let l1 = half_trace + (half_trace * half_trace - (a * c - b * b)).max(0.0).sqrt();
+            let (ux, uy) = if b.abs() > 1e-12 { (l1 - c, b) } else if a >= c { (1.0, 0.0) } else { (0.0, 1.0) };
+            let norm = (ux * ux + uy * uy).sqrt().max(1e-12);
+            let (ux, uy) = (ux / norm, uy / norm);
+            let across = ACROSS_SIGMA_MIN + (ALONG_SIGMA - ACROSS_SIGMA_MIN) * (-l1.sqrt() / EDGE_GRADIENT).exp();
+            // Sample out to two sigmas: 15 steps along, about 10 across.
+            let (reach_t, reach_q) = ((2.0 * ALONG_SIGMA) as i32, (2.0 * across).ceil() as i32);
+            let (step_t, step_q) = ((reach_t / 7).max(1) as usize, (reach_q / 4).max(1) as usize);
+            let (x, y) = ((i % rw) as f32, (i / rw) as f32);
+            let (mut acc, mut wsum) = ([0.0f32; 3], 0.0f32);
+            for t in (-reach_t..=reach_t).step_by(step_t) {
+                for q in (-reach_q..=reach_q).step_by(step_q) {
+                    let (t, q) = (t as f32, q as f32);
+                    let (px, py) = ((x - t * uy + q * ux).round(), (y + t * ux + q * uy).round());
+                    if px < 0.0 || py < 0.0 || px >= rw as f32 || py >= rh as f32 {
+                        continue;
+                    }
+                    let j = py as usize * rw + px as usize;
+                    if in_object[j] {
+                        continue;
+                    }
+                    let dl = structure[i] - structure[j];
+                    let wgt = (-t * t / (2.0 * ALONG_SIGMA * ALONG_SIGMA) - q * q / (2.0 * across * across) - dl * dl / (2.0 * level_sigma * level_sigma)).exp();
+                    for ch in 0..3 {
+                        acc[ch] += wgt * deficit[j][ch];
+                    }
+                    wsum += wgt;
+                }
+            }
+            acc.map(|v| if wsum > 0.0 { v / wsum } else { 0.0 })
+        })
+        .collect()
+}
 
 /// Joint-bilateral mean of `deficit` at the `todo` pixels: neighbours within
 /// `SHADING_RADIUS` weighted by how close their `guide` level is (Gaussian of width `sigma`).
@@ -437,8 +503,10 @@ mod tests {
         let core = shadow.erode(3.0);
         let err: f32 = (0..img.px.len()).filter(|&i| core.at(i)).map(|i| (0..3).map(|c| (relit.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / core.count() as f32;
         // A hard-edged shadow on a high-frequency texture: the floor comes back to within a
-        // small fraction of a level on average (0.00045; a plain local mean of the photo's
-        // deficit gave 0.0021, flattening the texture inside the shadow).
+        // small fraction of a level on average (0.00097 with the oriented average, 0.00045 with
+        // the bilateral one alone; a plain local mean of the photo's deficit gave 0.0021,
+        // flattening the texture inside the shadow; the oriented window without a level weight
+        // crossed this thin shadow's edges and gave 0.033).
         assert!(err < 0.0015, "mean error {err}");
     }
 
