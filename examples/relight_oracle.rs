@@ -13,6 +13,8 @@ use layerdecomp::engine::raster::{box_mean, Rgb};
 
 thread_local! { static CLS: std::cell::RefCell<[(f64, usize); 4]> = const { std::cell::RefCell::new([(0.0, 0); 4]) }; }
 
+thread_local! { static RES: std::cell::RefCell<[(f64, f64); 4]> = const { std::cell::RefCell::new([(0.0, 0.0); 4]) }; }
+
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "data/synth".into());
     let mut sums = [0.0f64; 5];
@@ -65,14 +67,19 @@ fn main() {
             let st: Vec<f32> = (0..cur.px.len()).map(|i| (img.px[i][1] + 0.001) / (tb.px[i][1] + 0.001)).collect();
             let smin = (0..cur.px.len()).filter(|&i| fx.at(i)).map(|i| st[i]).fold(1.0f32, f32::min).max(0.2);
             let mut cls = [(0.0f64, 0usize); 4];
+            let mut lum_ratio = [(0.0f64, 0.0f64); 4];
             for i in 0..cur.px.len() {
                 if !fx.at(i) { continue; }
                 let m = (1.0 - st[i]) / (1.0 - smin);
                 let k = if !region.at(i) { 3 } else if m > 0.8 { 0 } else if m > 0.2 { 1 } else { 2 };
                 cls[k].0 += (0..3).map(|ch| ((cur.px[i][ch] - tb.px[i][ch]) as f64).powi(2)).sum::<f64>();
                 cls[k].1 += 1;
+                let l = |p: [f32; 3]| (0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]) as f64;
+                lum_ratio[k].0 += l(cur.px[i]);
+                lum_ratio[k].1 += l(tb.px[i]);
             }
             let tot: usize = cls.iter().map(|c| c.1).sum();
+            RES.with(|r| { let mut r = r.borrow_mut(); for k in 0..4 { r[k].0 += lum_ratio[k].0; r[k].1 += lum_ratio[k].1; } });
             for (k, name) in ["umbra", "penum", "tail", "missed"].iter().enumerate() { CLS.with(|c| { let mut c = c.borrow_mut(); c[k].0 += cls[k].0 / (3.0 * tot as f64); c[k].1 += cls[k].1; }); print!("{name} {} {:.5} ", cls[k].1, cls[k].0 / (3.0 * tot as f64)); }
         }
         {
@@ -89,6 +96,7 @@ fn main() {
         for k in 0..5 { sums[k] += v[k]; }
         n += 1;
     }
+    RES.with(|r| println!("luminance ratio predicted/true (umbra, penumbra, tail, missed): {:?}", r.borrow().map(|(a, b)| a / b.max(1e-9))));
     CLS.with(|c| println!("class mse-share sums (umbra, penumbra, tail, missed): {:?}", c.borrow()));
     println!("mean: {:?}", sums.map(|s| s / n as f64));
 }
