@@ -67,8 +67,17 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
     // darkening: its smoothing spreads a deep shadow beyond its edge (on the unit scene, 800
     // false pixels without that check).
     let r_tex = ((3.0 * f).round() as usize).max(2);
-    let fine = darkening(&lum, &obj, &far, (gw, gh), r_tex, size * f, params);
-    let coarse = darkening(&lum, &obj, &far, (gw, gh), ((0.1 * size * f) as usize).max(4 * r_tex), size * f, params);
+    // Smoothed log-luminance of the surroundings (texture averaged out), carried across the
+    // object; the coarse scale smooths that further.
+    let smooth = masked_mean(&lum, &obj, gw, gh, r_tex);
+    let fine_level = {
+        let as_rgb = Rgb { w: gw, h: gh, px: smooth.iter().map(|&v| [v, 0.0, 0.0]).collect() };
+        let known: Vec<bool> = obj.iter().map(|&o| !o).collect();
+        diffuse_from(&as_rgb, &known, &obj).px.iter().map(|p| p[0]).collect::<Vec<f32>>()
+    };
+    let coarse_level = box_mean(&fine_level, gw, gh, ((0.1 * size * f) as usize).max(4 * r_tex)).v;
+    let fine = darkening(&fine_level, &obj, &far, (gw, gh), size * f, params);
+    let coarse = darkening(&coarse_level, &obj, &far, (gw, gh), size * f, params);
     let seeds: Vec<bool> = (0..gw * gh).map(|i| fine.strong[i] || (coarse.strong[i] && fine.deficit[i] > 0.8 * coarse.threshold)).collect();
     // Hysteresis: strong seeds, grown into weaker darkening nearby (the penumbra's tail), so the
     // lit level is later sampled outside the whole shadow, not inside its fringe.
@@ -152,19 +161,12 @@ struct Darkening {
     threshold: f32,
 }
 
-/// How much darker than the lit surface each pixel is, after smoothing the log-luminance over
-/// `r_tex` (texture averaged out), and which pixels stand out of the texture.
-fn darkening(lum: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize), r_tex: usize, size: f32, params: &EffectParams) -> Darkening {
-    // Smoothed log-luminance of the surroundings, carried across the object.
-    let smooth = masked_mean(lum, obj, gw, gh, r_tex);
-    let filled = {
-        let as_rgb = Rgb { w: gw, h: gh, px: smooth.iter().map(|&v| [v, 0.0, 0.0]).collect() };
-        let known: Vec<bool> = obj.iter().map(|&o| !o).collect();
-        diffuse_from(&as_rgb, &known, obj).px.iter().map(|p| p[0]).collect::<Vec<f32>>()
-    };
+/// How much darker than the lit surface each pixel of the smoothed log-luminance `filled` is,
+/// and which pixels stand out of the texture.
+fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize), size: f32, params: &EffectParams) -> Darkening {
     // The lit level: a grey-scale closing removes dark valleys narrower than the window.
     let radius = ((size * 0.6) as usize).clamp(6, 96);
-    let lit = min_filter(&max_filter(&filled, gw, gh, radius), gw, gh, radius);
+    let lit = closing(filled, gw, gh, radius);
     let deficit: Vec<f32> = (0..gw * gh).map(|i| if obj[i] { 0.0 } else { lit[i] - filled[i] }).collect();
     // Texture has dark valleys too: the threshold adapts to how deep they go away from the
     // object (the 90th percentile of the deficit there), so only what stands out is a shadow.
@@ -389,6 +391,41 @@ pub(super) fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: us
     let den: Vec<f32> = exclude.iter().map(|&e| if e { 0.0 } else { 1.0 }).collect();
     let (n, d) = (box_mean(&num, w, h, r).v, box_mean(&den, w, h, r).v);
     n.iter().zip(&d).zip(v).map(|((&a, &b), &x)| if b > 1e-6 { a / b } else { x }).collect()
+}
+
+/// Grey-scale closing (maximum, then minimum, over (2r+1)² squares). A wide one runs on a grid
+/// up to 4× coarser (maximum-pooled, so no peak is lost) and is interpolated back: the lit level
+/// it gives is smooth at that scale anyway, and the full-size filter was most of detection's time.
+fn closing(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let k = (r / 8).clamp(1, 4);
+    if k == 1 {
+        return min_filter(&max_filter(v, w, h, r), w, h, r);
+    }
+    let (cw, ch) = (w.div_ceil(k), h.div_ceil(k));
+    let mut pooled = vec![f32::NEG_INFINITY; cw * ch];
+    for y in 0..h {
+        for x in 0..w {
+            let j = (y / k) * cw + x / k;
+            pooled[j] = pooled[j].max(v[y * w + x]);
+        }
+    }
+    let rc = r.div_ceil(k);
+    let coarse = min_filter(&max_filter(&pooled, cw, ch, rc), cw, ch, rc);
+    let mut out = vec![0.0f32; w * h];
+    for y in 0..h {
+        let fy = ((y as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (ch - 1) as f32);
+        let (y0, ty) = (fy.floor() as usize, fy.fract());
+        let y1 = (y0 + 1).min(ch - 1);
+        for x in 0..w {
+            let fx = ((x as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (cw - 1) as f32);
+            let (x0, tx) = (fx.floor() as usize, fx.fract());
+            let x1 = (x0 + 1).min(cw - 1);
+            let top = coarse[y0 * cw + x0] * (1.0 - tx) + coarse[y0 * cw + x1] * tx;
+            let bottom = coarse[y1 * cw + x0] * (1.0 - tx) + coarse[y1 * cw + x1] * tx;
+            out[y * w + x] = top * (1.0 - ty) + bottom * ty;
+        }
+    }
+    out
 }
 
 /// Sliding maximum over a (2r+1)² square (separable, O(r) per pixel is fine at this size).
