@@ -29,7 +29,8 @@ fn main() {
         }
         let n = (w * h) as usize;
         let covered = (0..n).filter(|&i| fx.at(i) && region.at(i)).count();
-        let false_pos = (0..n).filter(|&i| region.at(i) && !fx.dilate(3.0).at(i)).count();
+        let near_fx = fx.dilate(3.0);
+        let false_pos = (0..n).filter(|&i| region.at(i) && !near_fx.at(i)).count();
         let (mut se, mut k) = (0.0f64, 0usize);
         let (mut se_in, mut k_in) = (0.0f64, 0usize);
         for i in 0..n {
