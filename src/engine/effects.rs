@@ -7,9 +7,9 @@
 //! closing of the smoothed log-luminance estimates the lit level), with the surface's own
 //! chromaticity. Relighting estimates the lit log-colour inside the region as a membrane (the
 //! harmonic interpolation of the log-colour around it) and averages the photo's deficit below
-//! it over pixels at the same shading level, so `s` is smooth where the shadow is and sharp
-//! where its edge is, and `B = I / s` keeps the floor's texture. The shadow layer is then what unmixing `I` over `B`
-//! gives: black-ish with alpha `1 − s`.
+//! it over a window stretched along the shadow's edges, so `s` is smooth where the shadow is and
+//! sharp where its edge is, and `B = I / s` keeps the floor's texture. The shadow layer is then
+//! what unmixing `I` over `B` gives: black-ish with alpha `1 − s`.
 
 use super::complete::diffuse_from;
 use super::mask::{Mask, Rect};
@@ -212,8 +212,9 @@ fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize),
 /// Relight `region` of the photo: estimate the lit log-colour inside it as a membrane from the
 /// wide mean log-colour just outside (the object's pixels take no part: what lies beyond the
 /// object, a wall say, says nothing about the floor); each pixel's deficit below it is shading
-/// plus texture. The shading is the deficit averaged over neighbours at the same shading level
-/// (a joint-bilateral mean guided by the smoothed deficit), and is divided out.
+/// plus texture. The shading is the deficit averaged over a window oriented along the shadow's
+/// edges (found by a first, joint-bilateral average), leaving out pixels no shadow could have
+/// made; it is divided out.
 pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     let (w, h) = (img.w, img.h);
     let Some(bounds) = region.bounds() else { return img.clone() };
