@@ -99,14 +99,14 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
         band
     };
     let seeds: Vec<bool> = (0..gw * gh)
-        .map(|i| fine.strong[i] || (coarse.strong[i] && fine.deficit[i] > 0.8 * coarse.threshold) || (under[i] && fine.deficit[i] > 0.3 * fine.threshold))
+        .map(|i| fine.strong(i) || (coarse.strong(i) && fine.deficit[i] > 0.8 * coarse.threshold) || (under[i] && fine.deficit[i] > 0.3 * fine.threshold))
         .collect();
     // Hysteresis: strong seeds, grown into weaker darkening nearby (the penumbra's tail), so the
     // lit level is later sampled outside the whole shadow, not inside its fringe.
     let near_seeds = Mask::from_bytes(gw as u32, gh as u32, seeds.iter().map(|&b| b as u8).collect())
         .expect("sizes match")
         .dilate((size * f * 0.15).max(4.0));
-    let candidate: Vec<bool> = (0..gw * gh).map(|i| seeds[i] || (near_seeds.at(i) && fine.weak[i])).collect();
+    let candidate: Vec<bool> = (0..gw * gh).map(|i| seeds[i] || (near_seeds.at(i) && fine.weak(i))).collect();
     let deficit: Vec<f32> = fine.deficit.iter().zip(&coarse.deficit).map(|(a, b)| a.max(*b)).collect();
     let object_area = obj.iter().filter(|&&o| o).count().max(1);
     let chroma = |p: [f32; 3]| { let s = p[0] + p[1] + p[2] + 1e-4; [p[0] / s, p[1] / s] };
@@ -175,12 +175,20 @@ pub fn detect_shadows(img: &Rgb, object: &Mask, params: &EffectParams) -> Option
 struct Darkening {
     /// Log-luminance deficit below the lit level.
     deficit: Vec<f32>,
-    /// Darker than the texture's own dark valleys go: a shadow's core.
-    strong: Vec<bool>,
-    /// Somewhat darker than the lit level: a shadow's fringe, if next to a core.
-    weak: Vec<bool>,
-    /// The deficit a core has.
+    /// The deficit of a shadow's core: darker than the texture's own dark valleys go.
     threshold: f32,
+    /// The deficit of a shadow's fringe (somewhat darker than the lit level), if next to a core.
+    weak_level: f32,
+}
+
+impl Darkening {
+    fn strong(&self, i: usize) -> bool {
+        self.deficit[i] > self.threshold
+    }
+
+    fn weak(&self, i: usize) -> bool {
+        self.deficit[i] > self.weak_level
+    }
 }
 
 /// How much darker than the lit surface each pixel of the smoothed log-luminance `filled` is,
@@ -201,12 +209,7 @@ fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize),
     };
     let threshold = params.min_deficit.max(texture_deficit * 1.5);
     let weak_level = (0.4 * threshold).max(texture_deficit).max(0.03);
-    Darkening {
-        strong: deficit.iter().map(|&d| d > threshold).collect(),
-        weak: deficit.iter().map(|&d| d > weak_level).collect(),
-        deficit,
-        threshold,
-    }
+    Darkening { deficit, threshold, weak_level }
 }
 
 /// Relight `region` of the photo: estimate the lit log-colour inside it as a membrane from the
