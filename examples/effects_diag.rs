@@ -10,8 +10,8 @@ fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "data/synth".into());
     for c in load_cases(dir.as_ref()).unwrap() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
-        let obj = Mask::from_bytes(w, h, c.truth.object.pixels().iter().map(|p| (p[3] > 0.0) as u8).collect()).unwrap().dilate(2.0);
-        let fx = Mask::from_bytes(w, h, c.truth.effects.pixels().iter().map(|p| (p[3] > 0.1) as u8).collect()).unwrap().minus(&obj);
+        let obj = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
+        let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&obj);
         let img: &Rgb = &c.truth.input;
         let (region, conf) = detect_shadows(img, &obj, &EffectParams::default()).unwrap_or((Mask::new(w, h), 0.0));
         let relit = relight(img, &region, &obj);

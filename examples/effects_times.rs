@@ -13,7 +13,7 @@ fn main() {
     for c in load_cases(dir.as_ref()).unwrap() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let alpha: Vec<f32> = c.truth.object.pixels().iter().map(|p| p[3]).collect();
-        let object = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a > 0.0) as u8).collect()).unwrap().dilate(2.0);
+        let object = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
         let solid = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a >= 0.95) as u8).collect()).unwrap();
         let img = &c.truth.input;
         let t = Instant::now();

@@ -11,8 +11,8 @@ fn main() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let alpha: Vec<f32> = c.truth.object.pixels().iter().map(|p| p[3]).collect();
         let solid = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a >= 0.95) as u8).collect()).expect("sizes");
-        let object = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes").dilate(2.0);
-        let fx = Mask::from_bytes(w, h, c.truth.effects.pixels().iter().map(|p| (p[3] > 0.1) as u8).collect()).expect("sizes").minus(&object.dilate(6.0));
+        let object = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
+        let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&object.dilate(6.0));
         let img = &c.truth.input;
         let found = detect_reflection(img, &solid, &object);
         let psnr = |im: &layerdecomp::engine::raster::Rgb| {

@@ -21,9 +21,9 @@ fn main() {
     let mut n = 0;
     for c in load_cases(dir.as_ref()).unwrap() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
-        let objm = Mask::from_bytes(w, h, c.truth.object.pixels().iter().map(|p| (p[3] > 0.0) as u8).collect()).unwrap();
+        let objm = Mask::alpha_above(&c.truth.object, 0.0);
         let obj = objm.dilate(2.0);
-        let fx = Mask::from_bytes(w, h, c.truth.effects.pixels().iter().map(|p| (p[3] > 0.1) as u8).collect()).unwrap().minus(&objm.dilate(8.0));
+        let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&objm.dilate(8.0));
         if fx.count() < 50 || c.effect.name() == "reflection" { continue; }
         let img = &c.truth.input;
         let tb = &c.truth.background;

@@ -139,7 +139,7 @@ pub fn score(truth: &Truth, pred: &Prediction) -> Scores {
         psnr(s, 3.0 * n as f64)
     };
     // The user's task: move the object a quarter of the width and shrink it 10 %.
-    let solid = Mask::from_bytes(w as u32, h as u32, truth_fg.pixels().iter().map(|p| (p[3] > 0.01) as u8).collect()).expect("sizes");
+    let solid = Mask::alpha_above(&truth_fg, 0.01);
     let (bx, by, bw, bh) = solid.bounds().unwrap_or((0, 0, 1, 1));
     let anchor = (bx as f32 + bw as f32 / 2.0, (by + bh) as f32);
     let shift = (if anchor.0 > w as f32 / 2.0 { -(w as f32) * 0.25 } else { w as f32 * 0.25 }, h as f32 * 0.03);

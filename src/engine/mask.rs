@@ -68,6 +68,12 @@ impl Mask {
         Self { width: img.width(), height: img.height(), data }
     }
 
+    /// A layer's coverage as a mask: on where its alpha exceeds `threshold`.
+    pub fn alpha_above(img: &PremulImage, threshold: f32) -> Self {
+        let data = img.pixels().iter().map(|p| (p[3] > threshold) as u8).collect();
+        Self { width: img.width(), height: img.height(), data }
+    }
+
     /// From a predicate on (x, y).
     pub fn from_fn(width: u32, height: u32, mut f: impl FnMut(u32, u32) -> bool) -> Self {
         let mut m = Self::new(width, height);
