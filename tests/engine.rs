@@ -252,6 +252,7 @@ impl layerdecomp::engine::stages::Completer for FlatFill {
         &self,
         img: &layerdecomp::engine::raster::Rgb,
         hole: &Mask,
+        _avoid: &Mask,
         _rng: &layerdecomp::engine::rng::Rng,
         progress: &mut dyn FnMut(f32),
         _cancelled: &(dyn Fn() -> bool + Sync),

@@ -41,18 +41,36 @@ pub fn complete(
     progress: &mut dyn FnMut(f32),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Rgb, Cancelled> {
+    complete_avoiding(img, hole, &Mask::new(img.w as u32, img.h as u32), params, rng, progress, cancelled)
+}
+
+/// Fill `hole` in `img`, copying texture from anywhere but `avoid`: pixels that are context
+/// (patches overlapping them still match against them) but not trustworthy enough to copy, such
+/// as a relit shadow, whose texture is an estimate. Pixels outside the hole are returned
+/// unchanged.
+pub fn complete_avoiding(
+    img: &Rgb,
+    hole: &Mask,
+    avoid: &Mask,
+    params: &CompletionParams,
+    rng: &Rng,
+    progress: &mut dyn FnMut(f32),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Rgb, Cancelled> {
     let Some(bounds) = hole.bounds() else { return Ok(img.clone()) };
     let band = ((bounds.2.max(bounds.3) as f32 * params.context) as usize).max(48);
     let rect = Rect::grown(bounds, band, img.w, img.h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let roi = img.crop(x0, y0, rw, rh);
     let mut roi_hole = vec![false; rw * rh];
+    let mut roi_avoid = vec![false; rw * rh];
     for y in 0..rh {
         for x in 0..rw {
             roi_hole[y * rw + x] = hole.get((x0 + x) as u32, (y0 + y) as u32);
+            roi_avoid[y * rw + x] = avoid.get((x0 + x) as u32, (y0 + y) as u32);
         }
     }
-    let filled = fill(roi, roi_hole, params, rng, progress, cancelled)?;
+    let filled = fill(roi, roi_hole, roi_avoid, params, rng, progress, cancelled)?;
     let mut out = img.clone();
     for y in 0..rh {
         let dst = (y0 + y) * img.w + x0;
@@ -65,11 +83,14 @@ pub fn complete(
 struct Level {
     img: Rgb,
     hole: Vec<bool>,
+    avoid: Vec<bool>,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fill(
     img: Rgb,
     hole: Vec<bool>,
+    avoid: Vec<bool>,
     params: &CompletionParams,
     rng: &Rng,
     progress: &mut dyn FnMut(f32),
@@ -82,7 +103,7 @@ fn fill(
         let (_, _, w, h) = m.bounds().unwrap_or((0, 0, 1, 1));
         w.max(h) as usize
     };
-    let mut levels = vec![Level { img, hole }];
+    let mut levels = vec![Level { img, hole, avoid }];
     loop {
         let last = levels.last().expect("at least one level");
         let extent = hole_extent >> (levels.len() - 1);
@@ -92,14 +113,15 @@ fn fill(
         let img = last.img.half();
         let (w2, h2) = (img.w, img.h);
         let mut hole = vec![false; w2 * h2];
+        let mut avoid = vec![false; w2 * h2];
         for y in 0..last.img.h {
             for x in 0..last.img.w {
-                if last.hole[y * last.img.w + x] {
-                    hole[(y / 2) * w2 + x / 2] = true;
-                }
+                let (i, j) = (y * last.img.w + x, (y / 2) * w2 + x / 2);
+                hole[j] |= last.hole[i];
+                avoid[j] |= last.avoid[i];
             }
         }
-        levels.push(Level { img, hole });
+        levels.push(Level { img, hole, avoid });
     }
     let n_levels = levels.len();
     // Work units per level ∝ pixels × iterations, for progress.
@@ -121,7 +143,7 @@ fn fill(
         if cancelled() {
             return Err(Cancelled);
         }
-        let geo = Geometry::new(w, h, &level.hole, r);
+        let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
         if cancelled() {
             return Err(Cancelled);
         }
@@ -225,43 +247,43 @@ struct Geometry {
 }
 
 impl Geometry {
-    fn new(w: usize, h: usize, hole: &[bool], r: usize) -> Self {
-        // Square dilation of the hole by r: separable max.
-        let mut horiz = vec![false; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                if hole[y * w + x] {
-                    for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
-                        horiz[y * w + xx] = true;
-                    }
-                }
-            }
-        }
-        let mut near_hole = vec![false; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                if horiz[y * w + x] {
-                    for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-                        near_hole[yy * w + x] = true;
-                    }
-                }
-            }
-        }
+    /// Targets are the centres whose patch overlaps the hole; sources those whose whole patch
+    /// is inside the image, off the hole and off `avoid` — unless avoiding it would leave fewer
+    /// sources than targets, when `avoid` is ignored (a poor source beats none).
+    fn new(w: usize, h: usize, hole: &[bool], avoid: &[bool], r: usize) -> Self {
+        let near_hole = square_dilate(hole, w, h, r);
+        let near_avoid = square_dilate(avoid, w, h, r);
         let mut targets = Vec::new();
         let mut target_index = vec![u32::MAX; w * h];
-        let mut sources = Vec::new();
-        let mut valid = vec![false; w * h];
         for y in 0..h {
             for x in 0..w {
                 let i = y * w + x;
                 if near_hole[i] {
                     target_index[i] = targets.len() as u32;
                     targets.push((x as u32, y as u32));
-                } else if x >= r && y >= r && x + r < w && y + r < h {
-                    valid[i] = true;
-                    sources.push((x as u32, y as u32));
                 }
             }
+        }
+        let inside = |x: usize, y: usize| x >= r && y >= r && x + r < w && y + r < h;
+        let pick = |skip_avoid: bool| -> Vec<(u32, u32)> {
+            let mut v = Vec::new();
+            for y in 0..h {
+                for x in 0..w {
+                    let i = y * w + x;
+                    if !near_hole[i] && !(skip_avoid && near_avoid[i]) && inside(x, y) {
+                        v.push((x as u32, y as u32));
+                    }
+                }
+            }
+            v
+        };
+        let mut sources = pick(true);
+        if sources.len() < targets.len() {
+            sources = pick(false);
+        }
+        let mut valid = vec![false; w * h];
+        for &(x, y) in &sources {
+            valid[y as usize * w + x as usize] = true;
         }
         Self { w, h, targets, target_index, sources, valid }
     }
@@ -274,6 +296,31 @@ impl Geometry {
         }
         out
     }
+}
+
+/// `m` grown by `r` in every direction (a (2r+1)² square): separable maximum.
+fn square_dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
+    let mut horiz = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            if m[y * w + x] {
+                for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
+                    horiz[y * w + xx] = true;
+                }
+            }
+        }
+    }
+    let mut out = vec![false; w * h];
+    for y in 0..h {
+        for x in 0..w {
+            if horiz[y * w + x] {
+                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+                    out[yy * w + x] = true;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The patch distance of every target to its current match.
@@ -649,5 +696,29 @@ mod tests {
         let hole = Mask::from_fn(w as u32, h as u32, |x, y| (40..60).contains(&x) && (30..50).contains(&y));
         let run = || complete(&img, &hole, &CompletionParams::default(), &Rng::new(9), &mut |_| {}, &|| false).unwrap();
         assert_eq!(run(), run());
+    }
+
+    /// Texture is never copied from `avoid` (a relit shadow), unless nothing else is left.
+    #[test]
+    fn never_copies_from_the_avoided_region() {
+        let (w, h) = (160, 120);
+        // Red around the hole, green only at the right (inside the context band); the red is
+        // to be avoided.
+        let mut img = Rgb::new(w, h);
+        for (i, p) in img.px.iter_mut().enumerate() {
+            *p = if i % w >= 90 { [0.1, 0.8, 0.1] } else { [0.8, 0.1, 0.1] };
+        }
+        let hole = Mask::from_fn(w as u32, h as u32, |x, y| (40..70).contains(&x) && (45..75).contains(&y));
+        let red = Mask::from_fn(w as u32, h as u32, |x, _| x < 90);
+        let green_share = |out: &Rgb| {
+            let n = out.px.iter().enumerate().filter(|&(i, p)| hole.at(i) && p[1] > p[0]).count();
+            n as f32 / hole.count() as f32
+        };
+        let fill = |avoid: &Mask| complete_avoiding(&img, &hole, avoid, &CompletionParams::default(), &Rng::new(3), &mut |_| {}, &|| false).unwrap();
+        assert!(green_share(&fill(&Mask::new(w as u32, h as u32))) < 0.05, "without avoid the red around the hole fills it");
+        assert!(green_share(&fill(&red)) > 0.95, "avoiding the red leaves only green to copy");
+        // Avoiding everything but the hole leaves no source: the avoid mask is ignored.
+        let everything = Mask::from_fn(w as u32, h as u32, |_, _| true);
+        assert!(green_share(&fill(&everything)) < 0.05);
     }
 }

@@ -372,9 +372,13 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         hole = hole.minus(p);
     }
     let fill_span = COMPLETE_END - EFFECTS_END;
+    // Relit pixels are estimates (their texture carries the shading estimate's errors, and a
+    // deep shadow's noise amplified): context for the fill, never its source.
+    let avoid = shadow_region.union(&reflection_region);
     let completed = stages.completer.complete(
         &work,
         &hole,
+        &avoid,
         &rng.fork(2),
         &mut |f| reporter.report(Stage::Completing, EFFECTS_END + fill_span * f),
         &cancel,

@@ -2,7 +2,7 @@
 //! candle) can replace or refine any one of them without touching the rest. `Stages::classical`
 //! is the default, weight-free engine.
 
-use super::complete::{complete, CompletionParams};
+use super::complete::{complete_avoiding, CompletionParams};
 use super::effects::{detect_shadows, relight, EffectParams};
 use super::mask::Mask;
 use super::matting::{matte, MattingParams};
@@ -23,7 +23,8 @@ pub trait Matter: Send + Sync {
 
 /// Fills a hole in the background. Pixels outside the hole must come back unchanged.
 pub trait Completer: Send + Sync {
-    fn complete(&self, img: &Rgb, hole: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
+    /// Fill `hole`; `avoid` is context that is not to be copied (see `complete_avoiding`).
+    fn complete(&self, img: &Rgb, hole: &Mask, avoid: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
 }
 
 /// Finds the object's shadows and takes them out of the photo.
@@ -56,8 +57,8 @@ impl Matter for GuidedFilterMatting {
 }
 
 impl Completer for PatchMatchCompletion {
-    fn complete(&self, img: &Rgb, hole: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
-        complete(img, hole, &self.0, rng, progress, cancelled)
+    fn complete(&self, img: &Rgb, hole: &Mask, avoid: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+        complete_avoiding(img, hole, avoid, &self.0, rng, progress, cancelled)
     }
 }
 
