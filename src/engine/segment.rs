@@ -94,7 +94,20 @@ pub fn segment(
     }
     let coarse = make_grid(params.max_pixels / 4);
     let (cw, ch) = (coarse.img.w, coarse.img.h);
-    let (coarse_labels, models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
+    let (mut coarse_labels, mut models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
+    // The brush is rough, but about equally rough all round: how far its edge typically lies
+    // outside the object says how deep inside it the object must be. Parts deeper than twice
+    // that which the colour models gave away (grey coins on grey gravel, a black helmet next
+    // to its dark reflection) are the object's; the cut is run again with them held.
+    if let Some(deep) = deep_interior(&coarse.brush, &coarse_labels, cw, ch) {
+        if (0..cw * ch).any(|i| deep[i] && !coarse_labels[i]) {
+            let unknown: Vec<bool> = (0..cw * ch).map(|i| coarse.unknown[i] && !deep[i]).collect();
+            let init: Vec<bool> = (0..cw * ch).map(|i| coarse_labels[i] || deep[i]).collect();
+            let mut again = params.clone();
+            again.iterations = 2;
+            (coarse_labels, models) = grabcut(&coarse.img, &unknown, &init, &deep, models.as_ref(), &again, rng, cancelled)?;
+        }
+    }
     let (gw, gh) = (fine.img.w, fine.img.h);
     if cancelled() {
         return Err(Cancelled);
@@ -143,6 +156,50 @@ pub fn segment(
     }
     Ok(out)
 }
+
+/// Brush cells deeper inside the brush than twice its typical looseness (the median distance
+/// from the brush's edge to the object found), plus a cell, where the object was found or in
+/// small pieces it was not; `None` when nothing was found.
+fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<Vec<bool>> {
+    let to_mask = |v: &[bool]| Mask::from_bytes(w as u32, h as u32, v.iter().map(|&b| b as u8).collect()).expect("sizes match");
+    let (brush_m, labels_m) = (to_mask(brush), to_mask(labels));
+    if labels_m.is_empty() {
+        return None;
+    }
+    let to_object = super::mask::distance_sq_to(&labels_m, true);
+    let mut gaps: Vec<f32> = (0..w * h)
+        .filter(|&i| {
+            let (x, y) = (i % w, i / w);
+            brush[i] && (x == 0 || y == 0 || x + 1 == w || y + 1 == h || !brush[i - 1] || !brush[i + 1] || !brush[i - w] || !brush[i + w])
+        })
+        .map(|i| to_object[i].sqrt())
+        .collect();
+    if gaps.is_empty() {
+        return None;
+    }
+    let k = gaps.len() / 2;
+    let looseness = *gaps.select_nth_unstable_by(k, f32::total_cmp).1;
+    let depth = super::mask::distance_sq_to(&brush_m, false);
+    let limit = 2.0 * looseness + 1.0;
+    let deep: Vec<bool> = depth.iter().map(|&d| d > limit * limit).collect();
+    // Only small pieces: a large deep stretch of background (the gap under a chair, the hole of
+    // a ring brushed over) is the user painting over floor, not the object.
+    let area = labels.iter().filter(|&&b| b).count();
+    let given_away = to_mask(&(0..w * h).map(|i| deep[i] && !labels[i]).collect::<Vec<bool>>());
+    let mut out: Vec<bool> = (0..w * h).map(|i| deep[i] && labels[i]).collect();
+    for piece in given_away.components() {
+        if (piece.len() as f32) < MAX_RECLAIMED * area as f32 {
+            for i in piece {
+                out[i] = true;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The largest piece deep inside the brush that is taken back for the object, as a share of
+/// the object's area.
+const MAX_RECLAIMED: f32 = 0.1;
 
 /// Box-filtered downsampling to an arbitrary smaller size.
 fn area_resize(img: &Rgb, w: usize, h: usize) -> Rgb {
@@ -384,5 +441,56 @@ mod tests {
         });
         let wrong = (0..w * h).filter(|&i| seg.at(i) != truth.at(i)).count();
         assert!(wrong < 40, "{wrong} pixels wrong");
+    }
+
+    /// A dark plate carrying grey coins, on grey gravel, brushed tightly: the coins at the
+    /// plate's edge look like the gravel to the colour models, but they lie deeper inside the
+    /// brush than the brush is loose anywhere, so they are the object's.
+    #[test]
+    fn keeps_object_parts_coloured_like_the_floor_deep_inside_a_tight_brush() {
+        let (w, h) = (160, 120);
+        let mut rng = Rng::new(5);
+        let plate = |x: f32, y: f32| (40.0..120.0).contains(&x) && (30.0..90.0).contains(&y);
+        let coins = [(107.0f32, 45.0f32), (107.0, 75.0), (60.0, 60.0)];
+        let coin = |x: f32, y: f32| coins.iter().any(|&(cx, cy)| (x - cx).powi(2) + (y - cy).powi(2) < 11.0f32.powi(2));
+        let mut img = Rgb::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let (xf, yf) = (x as f32, y as f32);
+                // Gravel: grey cells of varying brightness, and the coins are that grey too.
+                let cell = (((x / 5) * 7 + (y / 5) * 13) % 5) as f32 / 5.0;
+                let grey = 0.4 + 0.3 * cell + 0.03 * rng.normal();
+                img.px[y * w + x] = if plate(xf, yf) && !coin(xf, yf) { [0.12, 0.12, 0.13] } else { [grey, grey, grey * 0.98] };
+            }
+        }
+        let object = Mask::from_fn(w as u32, h as u32, |x, y| plate(x as f32, y as f32));
+        let brush = object.dilate(4.0);
+        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let coin_px: Vec<usize> = (0..w * h).filter(|&i| coin((i % w) as f32, (i / w) as f32)).collect();
+        let kept = coin_px.iter().filter(|&&i| seg.at(i)).count() as f32 / coin_px.len() as f32;
+        assert!(kept > 0.95, "only {:.0} % of the coins kept", kept * 100.0);
+        let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();
+        assert!(wrong < 150, "{wrong} pixels wrong");
+    }
+
+    /// A frame brushed over whole, its large opening included: the opening's floor stays
+    /// background, however deep inside the brush it lies.
+    #[test]
+    fn a_large_opening_deep_inside_the_brush_stays_background() {
+        let (w, h) = (160, 120);
+        let mut rng = Rng::new(6);
+        let frame = |x: f32, y: f32| (30.0..130.0).contains(&x) && (20.0..100.0).contains(&y) && !((45.0..115.0).contains(&x) && (35.0..100.0).contains(&y));
+        let mut img = Rgb::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let grey = 0.55 + 0.03 * rng.normal();
+                img.px[y * w + x] = if frame(x as f32, y as f32) { [0.7, 0.2, 0.1] } else { [grey, grey, grey] };
+            }
+        }
+        let object = Mask::from_fn(w as u32, h as u32, |x, y| frame(x as f32, y as f32));
+        let brush = Mask::from_fn(w as u32, h as u32, |x, y| (26..134).contains(&x) && (16..104).contains(&y));
+        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();
+        assert!(wrong < 150, "{wrong} pixels wrong");
     }
 }
