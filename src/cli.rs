@@ -106,6 +106,10 @@ pub enum Command {
         /// Skip shadow/reflection detection (to measure what effects cost).
         #[arg(long)]
         no_effects: bool,
+        /// The engine's random seed (the fill's PatchMatch): scores under a few seeds show how
+        /// much of a difference between two runs is the fill's luck.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
     },
 }
 
@@ -206,7 +210,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
             print!("{}", r.report(*width, *height, [vw, vh]));
             Ok(true)
         }
-        Some(Command::Bench { dir, mask, peer, sheets, quality, no_effects }) => {
+        Some(Command::Bench { dir, mask, peer, sheets, quality, no_effects, seed }) => {
             let mode = match mask.as_str() {
                 "object" => crate::bench::BrushMode::Object,
                 "full" => crate::bench::BrushMode::Full,
@@ -214,7 +218,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
             };
             let quality = crate::cli_decompose::parse_quality(quality)?;
             let cases = crate::bench::load_cases(dir).map_err(|e| anyhow!(e))?;
-            let rows = crate::bench::run(&cases, mode, peer.as_deref(), sheets.as_deref(), quality, !*no_effects).map_err(|e| anyhow!(e))?;
+            let rows = crate::bench::run(&cases, mode, peer.as_deref(), sheets.as_deref(), quality, !*no_effects, *seed).map_err(|e| anyhow!(e))?;
             let who = peer.clone().unwrap_or_else(|| "layerdecomp".into());
             let effects = if *no_effects { ", effects off" } else { "" };
             print!("{}", crate::bench::table(&rows, &format!("{who}, --mask {}{effects}", crate::bench::mode_name(mode))));

@@ -96,7 +96,7 @@ pub struct Row {
 }
 
 /// Decompose (or read a peer's background for) every case and score it.
-pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&Path>, quality: Quality, effects: bool) -> Result<Vec<Row>, String> {
+pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&Path>, quality: Quality, effects: bool, seed: u64) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for case in cases {
         let brush = match mode {
@@ -113,6 +113,7 @@ pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&
                 let input = case.truth.input.to_premul();
                 let mut req = DecomposeRequest::new(case.mask_object.clone());
                 req.quality = quality;
+                req.seed = seed;
                 req.detect_effects = effects;
                 // A benchmark measures the engine with every core (the editor leaves one free).
                 req.threads = std::thread::available_parallelism().ok().map(|n| n.get());
