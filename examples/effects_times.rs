@@ -14,10 +14,10 @@ fn main() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let alpha: Vec<f32> = c.truth.object.pixels().iter().map(|p| p[3]).collect();
         let object = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
-        let solid = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a >= 0.95) as u8).collect()).unwrap();
+        let matte = layerdecomp::engine::raster::Plane { w: w as usize, h: h as usize, v: alpha.clone() };
         let img = &c.truth.input;
         let t = Instant::now();
-        let _ = detect_reflection(img, &solid, &object);
+        let _ = detect_reflection(img, &matte, &object);
         let t1 = t.elapsed().as_secs_f64();
         let found = detect_shadows(img, &object, &EffectParams::default());
         let t2 = t.elapsed().as_secs_f64();

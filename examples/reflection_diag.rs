@@ -10,11 +10,11 @@ fn main() {
     for c in load_cases(dir.as_ref()).expect("cases") {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let alpha: Vec<f32> = c.truth.object.pixels().iter().map(|p| p[3]).collect();
-        let solid = Mask::from_bytes(w, h, alpha.iter().map(|&a| (a >= 0.95) as u8).collect()).expect("sizes");
+        let matte = layerdecomp::engine::raster::Plane { w: w as usize, h: h as usize, v: alpha.clone() };
         let object = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
         let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&object.dilate(6.0));
         let img = &c.truth.input;
-        let found = detect_reflection(img, &solid, &object);
+        let found = detect_reflection(img, &matte, &object);
         let psnr = |im: &layerdecomp::engine::raster::Rgb| {
             let (mut s, mut k) = (0.0f64, 0.0f64);
             for i in 0..im.px.len() {

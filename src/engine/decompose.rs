@@ -321,8 +321,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
         None if req.detect_effects => {
             // A reflection first (it follows the mirrored object, which a shadow does not); its
             // floor is unmixed back, and shadows are then looked for on that floor.
-            let solid = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a >= 0.95) as u8).collect()).expect("sizes match");
-            if let Some(found) = super::reflection::detect_reflection(&img, &solid, &object_region) {
+            if let Some(found) = super::reflection::detect_reflection(&img, &alpha, &object_region) {
                 work = found.image;
                 reflection_region = found.region;
                 reflection_confidence = found.confidence;
