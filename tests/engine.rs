@@ -344,6 +344,38 @@ fn an_object_only_brush_finds_the_reflection() {
     assert!(worst <= 1, "{worst}");
 }
 
+/// A shadow the user brushed with the effect brush is relit, like a detected one, not painted
+/// over: the floor under it is seen, so its grain stays (the relit floor follows the photo
+/// pixel for pixel) and its brightness comes back (the shadow took 45 %).
+#[test]
+fn a_brushed_shadow_is_relit_not_painted_over() {
+    let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
+    let (img, brush, hint) = scene(240, 180);
+    let mut req = DecomposeRequest::new(brush.clone());
+    req.effect_hint = Some(hint.clone());
+    let d = decompose(&img, &req).unwrap();
+    assert!(d.effects.iter().any(|e| e.kind == layerdecomp::document::EffectKind::Shadow), "a shadow layer");
+    // The shadow's core, away from its edge, the disc and the plank seams.
+    let (w, h) = (240u32, 180u32);
+    let (cx, cy, r) = (w as f32 * 0.45, h as f32 * 0.5, h as f32 * 0.2);
+    let core = Mask::from_fn(w, h, |x, y| {
+        let (sx, sy) = ((x as f32 - (cx + r * 1.1)) / (r * 1.2), (y as f32 - (cy + r * 0.7)) / (r * 0.35));
+        sx * sx + sy * sy < 0.5 && x % 37 > 2 && x % 37 < 35
+    })
+    .minus(&brush.dilate(4.0));
+    let luma = |p: [f32; 4]| 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
+    let pairs: Vec<(f32, f32)> = (0..img.pixels().len()).filter(|&i| core.at(i)).map(|i| (luma(img.pixels()[i]), luma(d.background.pixels()[i]))).collect();
+    assert!(pairs.len() > 200, "{} pixels", pairs.len());
+    let n = pairs.len() as f32;
+    let (mi, mb) = (pairs.iter().map(|p| p.0).sum::<f32>() / n, pairs.iter().map(|p| p.1).sum::<f32>() / n);
+    let cov = pairs.iter().map(|p| (p.0 - mi) * (p.1 - mb)).sum::<f32>();
+    let (vi, vb) = (pairs.iter().map(|p| (p.0 - mi).powi(2)).sum::<f32>(), pairs.iter().map(|p| (p.1 - mb).powi(2)).sum::<f32>());
+    let correlation = cov / (vi * vb).sqrt();
+    assert!(correlation > 0.9, "the relit floor follows the photo's grain: correlation {correlation}");
+    let gain = mb / mi;
+    assert!((gain - 1.0 / 0.55).abs() < 0.15, "brightened by {gain} (the shadow took 45 %)");
+}
+
 /// The effect brush's remove mode (the request's protect mask) overrides detection: a shadow
 /// brushed as "not an effect" stays in the background as the photo shows it.
 #[test]

@@ -312,16 +312,39 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     let mut inpaint_region = Mask::new(w, h);
     let (mut shadow_confidence, mut reflection_confidence, mut hint_confidence) = (0.0, 0.0, 0.0);
     match &req.effect_hint {
-        // What the user brushed is filled like the object's hole (their brush overrides
-        // detection; it may hold reflections or glow as well as shadows).
+        // What the user brushed is an effect of the object (their brush overrides detection):
+        // the object's reflection in it is unmixed and, if relighting the rest brightens it, the
+        // rest is a shadow, relit like a detected one (its floor is seen, only darker);
+        // otherwise (glow, smoke) it is filled like the object's hole.
         Some(hint) => {
-            inpaint_region = hint.minus(&object_region);
+            let mut region = hint.minus(&object_region);
             hint_confidence = 1.0;
+            if let Some(found) = super::reflection::detect_reflection_cancellable(&img, &alpha, &object_region, &cancel)? {
+                let inside = found.region.intersect(&region);
+                for (i, px) in work.px.iter_mut().enumerate() {
+                    if inside.at(i) {
+                        *px = found.image.px[i];
+                    }
+                }
+                region = region.minus(&inside);
+                reflection_region = inside;
+                reflection_confidence = 1.0;
+            }
+            if !region.is_empty() {
+                let relit = stages.shadows.relight(&work, &region, &object_region, &cancel)?;
+                if is_shadow(&work, &relit, &region) {
+                    work = relit;
+                    shadow_region = region;
+                    shadow_confidence = 1.0;
+                } else {
+                    inpaint_region = region;
+                }
+            }
         }
         None if req.detect_effects => {
             // A reflection first (it follows the mirrored object, which a shadow does not); its
             // floor is unmixed back, and shadows are then looked for on that floor.
-            if let Some(found) = super::reflection::detect_reflection(&img, &alpha, &object_region) {
+            if let Some(found) = super::reflection::detect_reflection_cancellable(&img, &alpha, &object_region, &cancel)? {
                 work = found.image;
                 reflection_region = found.region;
                 reflection_confidence = found.confidence;
@@ -329,7 +352,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
             if let Some((region, conf)) = stages.shadows.detect(&work, &object_region) {
                 let region = region.minus(&reflection_region);
                 if !region.is_empty() {
-                    let relit = stages.shadows.relight(&work, &region, &object_region);
+                    let relit = stages.shadows.relight(&work, &region, &object_region, &cancel)?;
                     if is_shadow(&work, &relit, &region) {
                         work = relit;
                         shadow_region = region;

@@ -14,6 +14,7 @@
 use super::complete::diffuse_from;
 use super::mask::{Mask, Rect};
 use super::raster::{box_mean, luma, Rgb};
+use super::Cancelled;
 
 /// A detected (or brushed) effect region and its relighting factors.
 pub struct Relit {
@@ -219,8 +220,15 @@ fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize),
 /// edges (found by a first, joint-bilateral average), leaving out pixels no shadow could have
 /// made; it is divided out.
 pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
+    relight_cancellable(img, region, object, &|| false).unwrap_or_else(|_| img.clone())
+}
+
+/// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
+/// large photo takes a good part of a second.
+pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
-    let Some(bounds) = region.bounds() else { return img.clone() };
+    let Some(bounds) = region.bounds() else { return Ok(img.clone()) };
     let rect = Rect::grown(bounds, 16, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
@@ -236,6 +244,7 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
         // the texture's blotches, and the membrane would carry them inside as shading).
         let outside = masked_mean(&logc, &unusable, rw, rh, LIT_RADIUS);
         let lit = membrane_from_rim(&outside, &in_region, &unusable, rw, rh);
+        check()?;
         for i in 0..rw * rh {
             if !in_object[i] {
                 deficit[i][c] = if in_region[i] { lit[i] } else { outside[i] } - logc[i];
@@ -270,7 +279,9 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     // other one) whose guide level is like its own: a wide average inside the umbra, where
     // texture then cancels, and an average along the edge in the penumbra, so the ramp is kept.
     let todo: Vec<usize> = (0..rw * rh).filter(|&i| in_region[i]).collect();
-    let first = bilateral_deficit(&todo, &guide, &deficit, &skip, (rw, rh), (3.0 * noise).max(0.03));
+    check()?;
+    let first = bilateral_deficit(&todo, &guide, &deficit, &skip, (rw, rh), (3.0 * noise).max(0.03), cancelled);
+    check()?;
     // That first estimate still follows the texture wherever the guide's level sets do (grass
     // blades, carpet stripes), but its *edges* are the shadow's. The final shading averages the
     // photo's deficit over a window stretched along those edges: a shadow's shading changes
@@ -282,7 +293,8 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
     }
     let structure = masked_mean(&structure, &skip, rw, rh, 2);
     // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
-    let shading = oriented_mean_deficit(&todo, &structure, &deficit, &skip, (rw, rh), (5.0 * noise).max(0.03));
+    let shading = oriented_mean_deficit(&todo, &structure, &deficit, &skip, (rw, rh), (5.0 * noise).max(0.03), cancelled);
+    check()?;
     for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
         out.px[gi] = [0, 1, 2].map(|c| {
@@ -290,7 +302,7 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
             ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
         });
     }
-    out
+    Ok(out)
 }
 
 /// Radius of the lit surface's mean just outside a shadow.
@@ -321,7 +333,16 @@ fn median(v: &mut [f32]) -> f32 {
 /// lines, and across them from `ALONG_SIGMA` (no edge) down to `ACROSS_SIGMA_MIN` (a sharp edge);
 /// neighbours at a very different `structure` level (Gaussian of width `level_sigma`) count less,
 /// and those in `skip` not at all.
-fn oriented_mean_deficit(todo: &[usize], structure: &[f32], deficit: &[[f32; 3]], skip: &[bool], (rw, rh): (usize, usize), level_sigma: f32) -> Vec<[f32; 3]> {
+/// A cancelled call returns early with meaningless values; the caller checks and discards them.
+fn oriented_mean_deficit(
+    todo: &[usize],
+    structure: &[f32],
+    deficit: &[[f32; 3]],
+    skip: &[bool],
+    (rw, rh): (usize, usize),
+    level_sigma: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<[f32; 3]> {
     use rayon::prelude::*;
     let (mut jxx, mut jxy, mut jyy) = (vec![0.0f32; rw * rh], vec![0.0f32; rw * rh], vec![0.0f32; rw * rh]);
     for y in 1..rh.saturating_sub(1) {
@@ -335,6 +356,9 @@ fn oriented_mean_deficit(todo: &[usize], structure: &[f32], deficit: &[[f32; 3]]
     let (jxx, jxy, jyy) = (box_mean(&jxx, rw, rh, 4).v, box_mean(&jxy, rw, rh, 4).v, box_mean(&jyy, rw, rh, 4).v);
     todo.par_iter()
         .map(|&i| {
+            if cancelled() {
+                return [0.0; 3];
+            }
             // The tensor's larger eigenvalue is the squared gradient across the edge; its
             // eigenvector points across the edge.
             let (a, b, c) = (jxx[i], jxy[i], jyy[i]);
@@ -376,12 +400,24 @@ fn oriented_mean_deficit(todo: &[usize], structure: &[f32], deficit: &[[f32; 3]]
 /// Joint-bilateral mean of `deficit` at the `todo` pixels: neighbours within
 /// `SHADING_RADIUS` and not in `skip`, weighted by how close their `guide` level is (Gaussian
 /// of width `sigma`).
-fn bilateral_deficit(todo: &[usize], guide: &[f32], deficit: &[[f32; 3]], skip: &[bool], (rw, rh): (usize, usize), sigma: f32) -> Vec<[f32; 3]> {
+/// A cancelled call returns early with meaningless values; the caller checks and discards them.
+fn bilateral_deficit(
+    todo: &[usize],
+    guide: &[f32],
+    deficit: &[[f32; 3]],
+    skip: &[bool],
+    (rw, rh): (usize, usize),
+    sigma: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<[f32; 3]> {
     let (radius, stride) = (SHADING_RADIUS, SHADING_STEP);
     use rayon::prelude::*;
     todo
         .par_iter()
         .map(|&i| {
+            if cancelled() {
+                return [0.0; 3];
+            }
             let (x, y) = ((i % rw) as isize, (i / rw) as isize);
             let (mut acc, mut wsum) = ([0.0f32; 3], 0.0f32);
             for dy in (-radius..=radius).step_by(stride) {

@@ -13,6 +13,8 @@
 use super::effects::{masked_mean, membrane_from_rim};
 use super::mask::{Mask, Rect};
 use super::raster::{Plane, Rgb};
+use super::Cancelled;
+use rayon::prelude::*;
 
 /// A reflection found below the object.
 pub struct Reflection {
@@ -38,9 +40,25 @@ const MIN_CORRELATION: f32 = 0.2;
 /// Look for the reflection of the object whose matte is `alpha`, outside `object` (its whole
 /// region, edge included).
 pub fn detect_reflection(img: &Rgb, alpha: &Plane, object: &Mask) -> Option<Reflection> {
+    detect_reflection_cancellable(img, alpha, object, &|| false).ok().flatten()
+}
+
+/// `detect_reflection`, stopping early (with `Cancelled`) once `cancelled` says so.
+pub fn detect_reflection_cancellable(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Option<Reflection>, Cancelled> {
+    let found = find(img, alpha, object, cancelled);
+    if cancelled() {
+        return Err(Cancelled);
+    }
+    Ok(found)
+}
+
+fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Option<Reflection> {
     let (w, h) = (img.w, img.h);
     let solid = &Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a >= 0.95) as u8).collect())?;
     let (bx, by, bw, bh) = solid.bounds()?;
+    // The solid core whose mirror image the fit uses (once, not per candidate axis: eroding a
+    // full-size mask is most of this test's time on a large photo).
+    let core = &solid.erode(1.0);
     if bw < 4 || bh < 4 {
         return None;
     }
@@ -50,20 +68,32 @@ pub fn detect_reflection(img: &Rgb, alpha: &Plane, object: &Mask) -> Option<Refl
     }
     // The contact line may sit a few pixels off the lowest solid row (a soft or rounded base):
     // try a few axes and keep the one the photo follows best.
-    let mut best: Option<(f32, f32)> = None;
-    for offset in -3i32..=3 {
-        let axis = bottom as f32 + offset as f32 - 0.5;
-        if let Some(fit) = fit_at(img, alpha, solid, object, axis, (bx as usize, bw as usize, bh as usize), false) {
-            if best.as_ref().is_none_or(|(c, _)| fit.correlation > *c) {
-                best = Some((fit.correlation, axis));
+    // The axes are tried in parallel; the best is taken in axis order, so the result does not
+    // depend on the thread count.
+    let scores: Vec<Option<(f32, f32)>> = (-3i32..=3)
+        .into_par_iter()
+        .map(|offset| {
+            if cancelled() {
+                return None;
             }
+            let axis = bottom as f32 + offset as f32 - 0.5;
+            fit_at(img, alpha, core, object, axis, (bx as usize, bw as usize, bh as usize), false).map(|fit| (fit.correlation, axis))
+        })
+        .collect();
+    if cancelled() {
+        return None;
+    }
+    let mut best: Option<(f32, f32)> = None;
+    for (c, axis) in scores.into_iter().flatten() {
+        if best.as_ref().is_none_or(|(bc, _)| c > *bc) {
+            best = Some((c, axis));
         }
     }
     let (correlation, axis) = best?;
     if correlation < MIN_CORRELATION {
         return None;
     }
-    let fit = fit_at(img, alpha, solid, object, axis, (bx as usize, bw as usize, bh as usize), true)?;
+    let fit = fit_at(img, alpha, core, object, axis, (bx as usize, bw as usize, bh as usize), true)?;
     if correlation < MIN_CORRELATION || fit.mean_opacity < MIN_OPACITY {
         return None;
     }
@@ -96,7 +126,7 @@ struct Fit {
 /// `opacity`, only the texture correlation (which centres values locally, so it needs no lit
 /// level and skips the membrane solve: it ranks the candidate axes).
 #[allow(clippy::too_many_arguments)]
-fn fit_at(img: &Rgb, alpha: &Plane, solid: &Mask, object: &Mask, axis: f32, (bx, bw, bh): (usize, usize, usize), opacity: bool) -> Option<Fit> {
+fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, bw, bh): (usize, usize, usize), opacity: bool) -> Option<Fit> {
     let (w, h) = (img.w, img.h);
     // The candidate region: below the axis, as tall as the object, where the mirrored source
     // is solidly inside the object and the pixel itself is floor.
@@ -104,7 +134,6 @@ fn fit_at(img: &Rgb, alpha: &Plane, solid: &Mask, object: &Mask, axis: f32, (bx,
     let y_end = ((axis + 0.5) as usize + bh).min(h);
     let rect = Rect::grown((bx as u32, y_start as u32, bw as u32, (y_end - y_start).max(1) as u32), 12, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
-    let core = solid.erode(1.0);
     let source = |x: usize, y: usize| -> Option<usize> {
         let sy = (2.0 * axis - y as f32).round();
         if sy < 0.0 || y as f32 <= axis {

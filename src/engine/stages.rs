@@ -3,7 +3,7 @@
 //! is the default, weight-free engine.
 
 use super::complete::{complete_avoiding, CompletionParams};
-use super::effects::{detect_shadows, relight, EffectParams};
+use super::effects::{detect_shadows, relight_cancellable, EffectParams};
 use super::mask::Mask;
 use super::matting::{matte, MattingParams};
 use super::raster::{Plane, Rgb};
@@ -32,7 +32,7 @@ pub trait ShadowRemover: Send + Sync {
     /// The shadow region (outside `object`) and a confidence in [0, 1], if any.
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)>;
     /// The photo with `region` relit.
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask) -> Rgb;
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
 }
 
 /// GrabCut + banded graph cut (`segment`).
@@ -66,8 +66,8 @@ impl ShadowRemover for ShadowRelighting {
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)> {
         detect_shadows(img, object, &self.0)
     }
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
-        relight(img, region, object)
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+        relight_cancellable(img, region, object, cancelled)
     }
 }
 
