@@ -26,8 +26,9 @@ pub struct Reflection {
     pub confidence: f32,
 }
 
-/// Window radius of the local opacity fit.
-const FIT_RADIUS: usize = 6;
+/// Window radius of the local opacity fit (a line in the row, so a wide window stays unbiased
+/// where the reflection fades).
+const FIT_RADIUS: usize = 20;
 /// How far beyond the reflection's soft edge the floor's lit level is read, px.
 const RIM_GAP: f32 = 4.0;
 /// Below this mean opacity there is no reflection worth a layer.
@@ -178,8 +179,13 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
     let lit_domain: Vec<bool> = (0..rw * rh).map(|i| near.at(i) && !in_object[i]).collect();
     let unusable: Vec<bool> = (0..rw * rh).map(|i| lit_domain[i] || in_object[i]).collect();
     let not_region: Vec<bool> = in_region.iter().map(|&b| !b).collect();
-    // Per channel: lit level L, and the local least-squares sums for I − L = a·(F − L).
-    let (mut num, mut den) = (vec![0.0f32; rw * rh], vec![0.0f32; rw * rh]);
+    // Per channel: lit level L, and the local least-squares sums for I − L = a·(F − L), with a
+    // linear in the row (a reflection fades with distance from the contact line; a window that
+    // took `a` as constant would be biased where it fades fast, at the region's ends).
+    // sums[k][i]: windowed means of q, q·t, q·t², p, p·t, with q = (F − L)², p = (I − L)·(F − L)
+    // and t the row in window radii.
+    let mut sums = vec![vec![0.0f32; rw * rh]; 5];
+    let row = |i: usize| (i / rw) as f32 / FIT_RADIUS as f32;
     let (mut cov, mut var_i, mut var_f) = (0.0f64, 0.0f64, 0.0f64);
     for c in 0..3 {
         let plane: Vec<f32> = (0..rw * rh).map(|i| img.px[(y0 + i / rw) * w + x0 + i % rw][c]).collect();
@@ -195,10 +201,17 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
         let df: Vec<f32> = (0..rw * rh).map(|i| if in_region[i] { mirrored[i][c] - lit[i] } else { 0.0 }).collect();
         let p: Vec<f32> = di.iter().zip(&df).map(|(a, b)| a * b).collect();
         let q: Vec<f32> = df.iter().map(|b| b * b).collect();
-        let (pm, qm) = (masked_mean(&p, &not_region, rw, rh, FIT_RADIUS), masked_mean(&q, &not_region, rw, rh, FIT_RADIUS));
-        for i in 0..rw * rh {
-            num[i] += pm[i];
-            den[i] += qm[i];
+        let terms: [Vec<f32>; 5] = [
+            q.clone(),
+            (0..rw * rh).map(|i| q[i] * row(i)).collect(),
+            (0..rw * rh).map(|i| q[i] * row(i) * row(i)).collect(),
+            p.clone(),
+            (0..rw * rh).map(|i| p[i] * row(i)).collect(),
+        ];
+        for (sum, term) in sums.iter_mut().zip(&terms) {
+            for (s, m) in sum.iter_mut().zip(masked_mean(term, &not_region, rw, rh, FIT_RADIUS)) {
+                *s += m;
+            }
         }
         accumulate_correlation(&di, &df, &in_region, &not_region, rw, rh, (&mut cov, &mut var_i, &mut var_f));
     }
@@ -210,7 +223,7 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
         if !in_reach[i] {
             continue;
         }
-        let a = if den[i] > 1e-5 { (num[i] / den[i]).clamp(0.0, 0.9) } else { 0.0 };
+        let a = local_linear_opacity(sums.iter().map(|v| v[i] as f64).collect::<Vec<f64>>().as_slice(), row(i) as f64).clamp(0.0, 0.9);
         if in_region[i] {
             total += a;
         }
@@ -218,6 +231,23 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
         mirror_out.push(mirrored[i]);
     }
     Some(Fit { mean_opacity: total / count as f32, opacity, mirrored: mirror_out, correlation })
+}
+
+/// The opacity at row `t` (in window radii) of the least-squares line `a0 + a1·(t' − t)` through
+/// the window's sums (means of q, q·t', q·t'², p, p·t'); the window's constant fit `p / q`
+/// where the line is ill-determined (a window holding one or two rows of the region).
+fn local_linear_opacity(sums: &[f64], t: f64) -> f32 {
+    let (q, qt, qtt, p, pt) = (sums[0], sums[1], sums[2], sums[3], sums[4]);
+    if q <= 1e-5 {
+        return 0.0;
+    }
+    // Centre on t.
+    let (sqt, sqtt, spt) = (qt - t * q, qtt - 2.0 * t * qt + t * t * q, pt - t * p);
+    let det = q * sqtt - sqt * sqt;
+    if det <= 1e-3 * q * q {
+        return (p / q) as f32;
+    }
+    ((p * sqtt - sqt * spt) / det) as f32
 }
 
 /// The texture test: the photo and the mirrored object, each centred on its local mean, must
