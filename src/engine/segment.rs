@@ -96,9 +96,9 @@ pub fn segment(
     let (cw, ch) = (coarse.img.w, coarse.img.h);
     let (mut coarse_labels, mut models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
     // The brush is rough, but about equally rough all round: how far its edge typically lies
-    // outside the object says how deep inside it the object must be. Parts deeper than twice
-    // that which the colour models gave away (grey coins on grey gravel, a black helmet next
-    // to its dark reflection) are the object's; the cut is run again with them held.
+    // outside the object says how deep inside it the object must be. Small parts deeper than
+    // twice that which the colour models gave away (grey coins on grey gravel, a black helmet
+    // next to its dark reflection) are the object's; the cut is run again with them held.
     if let Some(deep) = deep_interior(&coarse.brush, &coarse_labels, cw, ch) {
         if (0..cw * ch).any(|i| deep[i] && !coarse_labels[i]) {
             let unknown: Vec<bool> = (0..cw * ch).map(|i| coarse.unknown[i] && !deep[i]).collect();
