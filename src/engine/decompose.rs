@@ -330,15 +330,13 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
                 reflection_region = inside;
                 reflection_confidence = 1.0;
             }
-            if !region.is_empty() {
-                let relit = stages.shadows.relight(&work, &region, &object_region, &cancel)?;
-                if is_shadow(&work, &relit, &region) {
+            match relit_if_shadow(stages, &work, &region, &object_region, &cancel)? {
+                Some(relit) => {
                     work = relit;
                     shadow_region = region;
                     shadow_confidence = 1.0;
-                } else {
-                    inpaint_region = region;
                 }
+                None => inpaint_region = region,
             }
         }
         None if req.detect_effects => {
@@ -351,13 +349,10 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
             }
             if let Some((region, conf)) = stages.shadows.detect(&work, &object_region) {
                 let region = region.minus(&reflection_region);
-                if !region.is_empty() {
-                    let relit = stages.shadows.relight(&work, &region, &object_region, &cancel)?;
-                    if is_shadow(&work, &relit, &region) {
-                        work = relit;
-                        shadow_region = region;
-                        shadow_confidence = conf;
-                    }
+                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &cancel)? {
+                    work = relit;
+                    shadow_region = region;
+                    shadow_confidence = conf;
                 }
             }
         }
@@ -461,6 +456,16 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     }
     reporter.report(Stage::Finishing, 1.0);
     Ok(Decomposition { background: background.to_premul(), object, effects, foreground })
+}
+
+/// `img` with `region` relit, if it is a shadow (relighting really brightens it); `None` for an
+/// empty region or one relighting leaves as it was.
+fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Rgb>, Cancelled> {
+    if region.is_empty() {
+        return Ok(None);
+    }
+    let relit = stages.shadows.relight(img, region, object, cancel)?;
+    Ok(is_shadow(img, &relit, region).then_some(relit))
 }
 
 /// Whether relighting really brightened the region (a shadow), rather than leaving it as it was
