@@ -1,9 +1,9 @@
 //! How much of the hole's error is the fill itself, and how much its inputs (the hole's shape,
 //! the context's shadows): PatchMatch on the true shadow-free floor with the true hole, on the
 //! photo with the true hole, on the true floor with our hole, and our pipeline. Dev aid.
-use layerdecomp::bench::{load_cases, object_canvas};
+use layerdecomp::bench::{load_cases, object_canvas, BrushMode};
 use layerdecomp::engine::complete::{complete, CompletionParams};
-use layerdecomp::engine::decompose::{decompose, DecomposeRequest};
+use layerdecomp::engine::Quality;
 use layerdecomp::engine::mask::Mask;
 use layerdecomp::engine::raster::Rgb;
 use layerdecomp::engine::rng::Rng;
@@ -15,9 +15,7 @@ fn main() {
         let obj = Mask::alpha_above(&t.object, 0.0);
         let hole = obj.dilate(2.0);
         let score = obj.dilate(8.0);
-        let mut req = DecomposeRequest::new(c.mask_object.clone());
-        req.threads = Some(2);
-        let d = decompose(&t.input.to_premul(), &req).unwrap();
+        let d = c.decompose(BrushMode::Object, Quality::Balanced, true, 0).unwrap();
         let our_hole = Mask::alpha_above(&object_canvas(&d), 0.0).dilate(2.0);
         let fill = |img: &Rgb, hole: &Mask| complete(img, hole, &CompletionParams::default(), &Rng::new(0), &mut |_| {}, &|| false).ok().unwrap();
         let p = |b: &Rgb| { let (mut e, mut k) = (0.0f64, 0.0f64); for i in 0..b.px.len() { if score.at(i) { for ch in 0..3 { e += ((b.px[i][ch] - t.background.px[i][ch]) as f64).powi(2); } k += 3.0; } } 10.0 * (k / e).log10() };

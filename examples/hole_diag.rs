@@ -1,18 +1,17 @@
 //! Where the hole's error is: under the true object, at its soft edge, or in the observed ring
 //! the score's 8-px margin adds. Dev aid.
-use layerdecomp::bench::load_cases;
-use layerdecomp::engine::decompose::{decompose, DecomposeRequest};
+use layerdecomp::bench::{load_cases, BrushMode};
+use layerdecomp::engine::Quality;
 use layerdecomp::engine::mask::Mask;
 use layerdecomp::engine::raster::Rgb;
 
 fn main() {
     let dir = std::env::args().nth(1).unwrap_or_else(|| "data/synth".into());
     let mut tot = [0.0f64; 3];
+    let mut n_cases = 0.0;
     for c in load_cases(dir.as_ref()).unwrap() {
         let t = &c.truth;
-        let mut req = DecomposeRequest::new(c.mask_object.clone());
-        req.threads = Some(2);
-        let d = decompose(&t.input.to_premul(), &req).unwrap();
+        let d = c.decompose(BrushMode::Object, Quality::Balanced, true, 0).unwrap();
         let bg = Rgb::from_premul(&d.background);
         let oa: Vec<f32> = t.object.pixels().iter().map(|p| p[3]).collect();
         let hole = Mask::alpha_above(&t.object, 0.0).dilate(8.0);
@@ -32,6 +31,7 @@ fn main() {
             s[1] / all, k[1], 10.0 * (3.0 * k[1] as f64 / s[1]).log10(),
             s[2] / all, k[2], 10.0 * (3.0 * k[2] as f64 / s[2]).log10());
         for j in 0..3 { tot[j] += s[j] / all; }
+        n_cases += 1.0;
     }
-    println!("mean shares: solid {:.3} edge {:.3} ring {:.3}", tot[0] / 36.0, tot[1] / 36.0, tot[2] / 36.0);
+    println!("mean shares: solid {:.3} edge {:.3} ring {:.3}", tot[0] / n_cases, tot[1] / n_cases, tot[2] / n_cases);
 }

@@ -1,8 +1,8 @@
 //! What bounds the recomposition score: ours, then with one part swapped for the truth —
 //! the fill under the object, the background outside it (relit shadows), the foreground
 //! (object + effect layers). Dev aid.
-use layerdecomp::bench::{load_cases, object_canvas, score::{score, Prediction}};
-use layerdecomp::engine::decompose::{decompose, DecomposeRequest};
+use layerdecomp::bench::{load_cases, object_canvas, score::{score, Prediction}, BrushMode};
+use layerdecomp::engine::Quality;
 use layerdecomp::engine::mask::Mask;
 use layerdecomp::engine::raster::Rgb;
 use layerdecomp::PremulImage;
@@ -13,9 +13,7 @@ fn main() {
     let mut n = 0.0;
     for c in load_cases(dir.as_ref()).unwrap() {
         let t = &c.truth;
-        let mut req = DecomposeRequest::new(c.mask_object.clone());
-        req.threads = Some(2);
-        let d = decompose(&t.input.to_premul(), &req).unwrap();
+        let d = c.decompose(BrushMode::Object, Quality::Balanced, true, 0).unwrap();
         let bg = Rgb::from_premul(&d.background);
         let hole = Mask::alpha_above(&t.object, 0.0).dilate(8.0);
         let pred = |bg: Rgb, fg: PremulImage| Prediction { background: bg, object: object_canvas(&d), foreground: fg };

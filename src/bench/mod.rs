@@ -95,6 +95,22 @@ pub struct Row {
     pub seconds: f64,
 }
 
+impl Case {
+    /// The engine's decomposition of this case, brushed as `mode` says, with every core (a
+    /// benchmark measures the engine; the editor leaves one core free).
+    pub fn decompose(&self, mode: BrushMode, quality: Quality, effects: bool, seed: u64) -> Result<Decomposition, String> {
+        let mut req = DecomposeRequest::new(self.mask_object.clone());
+        req.quality = quality;
+        req.seed = seed;
+        req.detect_effects = effects;
+        req.threads = std::thread::available_parallelism().ok().map(|n| n.get());
+        if mode == BrushMode::Full {
+            req.effect_hint = Some(self.mask_full.clone());
+        }
+        decompose(&self.truth.input.to_premul(), &req).map_err(|e| format!("{}: {e}", self.name))
+    }
+}
+
 /// Decompose (or read a peer's background for) every case and score it.
 pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&Path>, quality: Quality, effects: bool, seed: u64) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
@@ -111,16 +127,7 @@ pub fn run(cases: &[Case], mode: BrushMode, peer: Option<&str>, sheets: Option<&
             }
             None => {
                 let input = case.truth.input.to_premul();
-                let mut req = DecomposeRequest::new(case.mask_object.clone());
-                req.quality = quality;
-                req.seed = seed;
-                req.detect_effects = effects;
-                // A benchmark measures the engine with every core (the editor leaves one free).
-                req.threads = std::thread::available_parallelism().ok().map(|n| n.get());
-                if mode == BrushMode::Full {
-                    req.effect_hint = Some(case.mask_full.clone());
-                }
-                let d = decompose(&input, &req).map_err(|e| format!("{}: {e}", case.name))?;
+                let d = case.decompose(mode, quality, effects, seed)?;
                 if let Some(dir) = sheets {
                     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
                     let shift = (-(input.width() as f32) * 0.25, 0.0);
