@@ -514,8 +514,22 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
             let t = ((0.7 - a) / 0.4).clamp(0.0, 1.0);
             let t = t * t * (3.0 - 2.0 * t);
             let f = fg.px[y * rw + x];
-            let seen = [0, 1, 2].map(|c| ((img.px[i][c] - a * f[c]) / (1.0 - a)).clamp(0.0, 1.0));
+            let mut seen = [0, 1, 2].map(|c| ((img.px[i][c] - a * f[c]) / (1.0 - a)).clamp(0.0, 1.0));
             let b = &mut background.px[i];
+            // An alpha a little low at the rim, or an edge colour unlike the interior's (a
+            // sphere's darker limb), leaves some of the object's colour in `seen`: a coloured
+            // line where the object was. A background does not take its occluder's colour, so
+            // the part of `seen − fill` that points towards the object's colour is dropped (at
+            // most what an alpha 0.3 too low would leave; and only where the two colours differ
+            // enough for the direction to mean something). Unmixing then gives it to the object.
+            let towards = [0, 1, 2].map(|c| f[c] - b[c]);
+            let n2: f32 = towards.iter().map(|v| v * v).sum();
+            if n2 > 0.01 {
+                let share = ((0..3).map(|c| (seen[c] - b[c]) * towards[c]).sum::<f32>() / n2).min(0.3 / (1.0 - a));
+                if share > 0.0 {
+                    seen = [0, 1, 2].map(|c| (seen[c] - share * towards[c]).clamp(0.0, 1.0));
+                }
+            }
             // Floor seen much darker than the fill under the edge is in the object's contact
             // shadow: keep the fill (the darkening goes with the object).
             if luma(seen) < 0.9 * luma(*b) {
@@ -579,4 +593,37 @@ fn crop_layer(full: &PremulImage, region: &Mask) -> PlacedLayer {
         }
     }
     PlacedLayer { pixels: PremulImage::from_pixels(cw as u32, ch as u32, px).expect("sizes match"), x: x0 as i32, y: y0 as i32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An orange disc on a grey wall whose matte comes out a little low at the rim (as the
+    /// guided filter's does on a shaded sphere): the wall behind the rim must stay grey, not
+    /// take an orange line.
+    #[test]
+    fn a_low_rim_alpha_leaves_no_coloured_line_in_the_background() {
+        let (w, h) = (64usize, 64usize);
+        let (wall, orange) = ([0.76f32, 0.74, 0.72], [0.9f32, 0.55, 0.2]);
+        let true_alpha: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = ((i % w) as f32 - 32.0, (i / w) as f32 - 32.0);
+                (20.0 - (x * x + y * y).sqrt() + 0.5).clamp(0.0, 1.0)
+            })
+            .collect();
+        let img = Rgb { w, h, px: true_alpha.iter().map(|&a| [0, 1, 2].map(|c| a * orange[c] + (1.0 - a) * wall[c])).collect() };
+        // The matte: the soft rim at 75 % of the truth.
+        let alpha = Plane { w, h, v: true_alpha.iter().map(|&a| if a < 1.0 { 0.75 * a } else { a }).collect() };
+        // The fill got the wall right.
+        let mut background = Rgb { w, h, px: vec![wall; w * h] };
+        refine_edge_background(&img, &alpha, None, &mut background);
+        let mut worst = 0.0f32;
+        for i in 0..w * h {
+            if alpha.v[i] > 0.0 && alpha.v[i] < 1.0 {
+                worst = worst.max((0..3).map(|c| (background.px[i][c] - wall[c]).abs()).fold(0.0, f32::max));
+            }
+        }
+        assert!(worst < 2.0 / 255.0, "the wall behind the rim is off by {:.1} levels", worst * 255.0);
+    }
 }
