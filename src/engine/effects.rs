@@ -295,6 +295,11 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
     // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
     let shading = oriented_mean_deficit(&todo, &structure, &deficit, &skip, (rw, rh), (5.0 * noise).max(0.03), cancelled);
     check()?;
+    // Where the shadow is its object's silhouette projected on the floor, that fitted shape
+    // replaces the local averages (which follow the floor's blotches).
+    let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
+    let shading = super::shadow_projection::refine(object, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region);
+    check()?;
     for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
         out.px[gi] = [0, 1, 2].map(|c| {

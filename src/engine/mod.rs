@@ -16,6 +16,7 @@ pub mod segment;
 pub struct Cancelled;
 pub mod complete;
 pub mod effects;
+pub mod shadow_projection;
 pub mod reflection;
 pub mod matting;
 pub mod decompose;
