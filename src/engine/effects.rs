@@ -298,7 +298,7 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
     // Where the shadow is its object's silhouette projected on the floor, that fitted shape
     // replaces the local averages (which follow the floor's blotches).
     let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
-    let shading = super::shadow_projection::refine(object, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region);
+    let shading = super::shadow_projection::refine(object, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, noise);
     check()?;
     for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;

@@ -19,13 +19,16 @@ const GROWN: f32 = 2.0;
 /// over the shadow (a shadow that is not one projection — two lights, an object lying down —
 /// scores low, and keeps the local estimate).
 const MIN_EXPLAINED: f32 = 0.6;
-/// Where the model and the local estimate differ by more than about this (log units of
-/// luminance), the local estimate wins: something the model does not describe is there.
-const AGREEMENT: f32 = 0.1;
+/// Where the model and the local estimate differ by more than about this many times the lit
+/// floor's own spread of local means, the local estimate wins: something the model does not
+/// describe is there. On a smooth floor the local estimate is nearly exact and stays; on a
+/// busy one its blotches are what the model removes.
+const AGREEMENT: f32 = 3.0;
 
 /// The shading (log-deficit per channel) at the `todo` pixels of a crop: the local estimate
 /// `local`, replaced by the fitted projection where that describes the shadow and agrees with
-/// the local estimate. See [`fit`] for the other arguments.
+/// the local estimate. `noise`: the spread of the lit floor's smoothed log-luminance (how much
+/// the local estimate follows texture). See [`fit`] for the other arguments.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn refine(
     object: &Mask,
@@ -36,7 +39,9 @@ pub(super) fn refine(
     raw: &[[f32; 3]],
     usable: &[bool],
     region: &[bool],
+    noise: f32,
 ) -> Vec<[f32; 3]> {
+    let agreement = (AGREEMENT * noise).clamp(0.01, 0.1);
     let lum = |d: [f32; 3]| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
     let mut smooth = vec![0.0f32; rw * rh];
     for (&i, d) in todo.iter().zip(&local) {
@@ -52,7 +57,7 @@ pub(super) fn refine(
             let m = model[i];
             let diff = lum(*loc) - lum(m);
             // 0 where they agree (the model, free of the floor's blotches), 1 where they do not.
-            let t = 1.0 - (-diff * diff / (2.0 * AGREEMENT * AGREEMENT)).exp();
+            let t = 1.0 - (-diff * diff / (2.0 * agreement * agreement)).exp();
             [0, 1, 2].map(|c| m[c] + t * (loc[c] - m[c]))
         })
         .collect()
@@ -449,7 +454,7 @@ mod tests {
         let usable: Vec<bool> = (0..W * H).map(|i| !obj.at(i)).collect();
         let todo: Vec<usize> = (0..W * H).filter(|&i| region[i]).collect();
         let local: Vec<[f32; 3]> = todo.iter().map(|&i| raw[i]).collect();
-        let out = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region);
+        let out = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region, 0.05);
         assert_eq!(out, local);
     }
 }
