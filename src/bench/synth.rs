@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::document::PremulImage;
 use crate::engine::mask::Mask;
-use crate::engine::raster::{box_mean, Rgb};
+use crate::engine::raster::{box_blur3, Rgb};
 use crate::engine::rng::Rng;
 use crate::io::{self, ImportOptions};
 
@@ -235,18 +235,6 @@ fn bilinear_plane(v: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
     (v[j * w + i] * (1.0 - fx) + v[j * w + i1] * fx) * (1.0 - fy) + (v[j1 * w + i] * (1.0 - fx) + v[j1 * w + i1] * fx) * fy
 }
 
-/// Approximately Gaussian blur by three box passes.
-fn blur(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    if r == 0 {
-        return v.to_vec();
-    }
-    let mut cur = v.to_vec();
-    for _ in 0..3 {
-        cur = box_mean(&cur, w, h, r).v;
-    }
-    cur
-}
-
 /// Generate case `index` of the set with `seed`.
 pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
     let mut rng = Rng::new(seed).fork(index as u64 + 1);
@@ -315,10 +303,10 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
                     contact[y * w + x] = if dx * dx + dy * dy <= 1.0 { 1.0 } else { 0.0 };
                 }
             }
-            let contact = blur(&contact, w, h, 3);
+            let contact = box_blur3(&contact, w, h, 3);
             // Penumbra grows with the height of the shadow-casting point.
             let soft = rng.range(0.02, 0.08);
-            let levels: Vec<(f32, Vec<f32>)> = [1usize, 3, 6, 12].iter().map(|&r| (r as f32, blur(&shadow, w, h, r))).collect();
+            let levels: Vec<(f32, Vec<f32>)> = [1usize, 3, 6, 12].iter().map(|&r| (r as f32, box_blur3(&shadow, w, h, r))).collect();
             let darkness = rng.range(0.35, 0.7);
             let tint = if rng.unit() < 0.4 { [1.0, 0.95, 0.82] } else { [1.0, 1.0, 1.0] };
             for i in 0..w * h {
@@ -355,7 +343,7 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
                     }
                 }
             }
-            let ra = blur(&ra, w, h, 1);
+            let ra = box_blur3(&ra, w, h, 1);
             for i in 0..w * h {
                 floor_fx.px[i] = [0, 1, 2].map(|c| ra[i] * rc.px[i][c] + (1.0 - ra[i]) * floor_fx.px[i][c]);
             }

@@ -139,6 +139,18 @@ impl Plane {
     }
 }
 
+/// About a Gaussian blur (standard deviation ≈ r): three box-mean passes of radius `r`.
+pub fn box_blur3(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
+    if r == 0 {
+        return v.to_vec();
+    }
+    let mut out = v.to_vec();
+    for _ in 0..3 {
+        out = box_mean(&out, w, h, r).v;
+    }
+    out
+}
+
 /// Box mean of a row-major plane by running sums (O(1) per pixel, any radius).
 pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Plane {
     // Horizontal pass then vertical, each with a sliding sum; f64 keeps long sums exact enough.

@@ -11,7 +11,7 @@
 use rayon::prelude::*;
 
 use super::mask::Mask;
-use super::raster::box_mean;
+use super::raster::box_blur3;
 
 /// How far the caller's object region is grown beyond the object (px).
 const GROWN: f32 = 2.0;
@@ -109,18 +109,6 @@ fn project(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize), st
     (cover, height)
 }
 
-/// Three box passes of radius `r` (about a Gaussian).
-fn blur3(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    if r == 0 {
-        return v.to_vec();
-    }
-    let mut out = v.to_vec();
-    for _ in 0..3 {
-        out = box_mean(&out, w, h, r).v;
-    }
-    out
-}
-
 /// The darkness `k` minimising Σ (d + ln(1 − k·b))² over `idx` (Gauss-Newton from k = 0.5; the
 /// sum is smooth and unimodal in k), and that sum.
 fn fit_darkness(d: &[f32], b: &[f32], idx: &[usize]) -> (f32, f64) {
@@ -174,7 +162,7 @@ pub fn fit(
     };
     let score_on = |(gw, gh, target, counted): &(usize, usize, Vec<f32>, Vec<bool>), step: usize, kx: f32, ky: f32| -> f64 {
         let (cover, _) = project(object, (x0, y0), (rw, rh), step, kx, ky, base, false);
-        let cover = blur3(&cover, *gw, *gh, 1);
+        let cover = box_blur3(&cover, *gw, *gh, 1);
         let (mut ts, mut ss) = (0.0f64, 0.0f64);
         for g in 0..gw * gh {
             if counted[g] {
@@ -230,7 +218,7 @@ pub fn fit(
     // Full resolution: penumbra and darkness against each pixel's own deficit.
     let (cover, height) = project(object, (x0, y0), (rw, rh), 1, kx, ky, base, true);
     let radii = [0usize, 1, 2, 3, 5, 8, 12, 18];
-    let levels: Vec<Vec<f32>> = radii.par_iter().map(|&r| blur3(&cover, rw, rh, r)).collect();
+    let levels: Vec<Vec<f32>> = radii.par_iter().map(|&r| box_blur3(&cover, rw, rh, r)).collect();
     let coverage_at = |i: usize, soft: f32| -> f32 {
         let want = 1.0 + height[i] * soft;
         let k = radii.iter().rposition(|&r| r as f32 <= want).unwrap_or(0);
@@ -344,7 +332,7 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
                     (u * u + v * v <= 1.0) as u8 as f32
                 })
                 .collect();
-            let e = blur3(&ell, w, h, r);
+            let e = box_blur3(&ell, w, h, r);
             (fit_darkness(&lum, &e, &sparse).1, e)
         })
         .reduce_with(|a, b| if b.0 < a.0 { b } else { a });
@@ -373,6 +361,7 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::raster::box_mean;
 
     const W: usize = 240;
     const H: usize = 220;
@@ -411,7 +400,7 @@ mod tests {
                 }
             }
         }
-        let cover = blur3(&cover, W, H, 1);
+        let cover = box_blur3(&cover, W, H, 1);
         let truth: Vec<f32> = cover.iter().map(|&c| -(1.0 - 0.5 * c).ln()).collect();
         let raw: Vec<[f32; 3]> = (0..W * H)
             .map(|i| {
