@@ -264,7 +264,7 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
         let limit = (WARM_SPREADS * 1.4826 * median(&mut spread)).max(WARM_MIN);
         (0..rw * rh).map(|i| in_object[i] || (in_region[i] && warmth[i] - centre > limit)).collect::<Vec<bool>>()
     };
-    let lum: Vec<f32> = deficit.iter().map(|d| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2]).collect();
+    let lum: Vec<f32> = deficit.iter().map(|&d| deficit_luminance(d)).collect();
     // The guide: the luminance deficit, lightly smoothed; its level sets follow the shadow's
     // structure (umbra, penumbra, a darker contact shadow).
     let guide = masked_mean(&lum, &skip, rw, rh, 4);
@@ -289,7 +289,7 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
     // texture; away from edges (umbra, lit floor) the window is round and wide.
     let mut structure = guide;
     for (&i, d) in todo.iter().zip(&first) {
-        structure[i] = 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
+        structure[i] = deficit_luminance(*d);
     }
     let structure = masked_mean(&structure, &skip, rw, rh, 2);
     // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
@@ -308,6 +308,12 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
         });
     }
     Ok(out)
+}
+
+/// The luminance of a per-channel log-deficit (Rec. 709 weights: the channels' shares of what
+/// the eye sees darken).
+pub(super) fn deficit_luminance(d: [f32; 3]) -> f32 {
+    0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2]
 }
 
 /// Radius of the lit surface's mean just outside a shadow.

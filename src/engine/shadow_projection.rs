@@ -11,6 +11,7 @@
 use rayon::prelude::*;
 
 use super::mask::Mask;
+use super::effects::deficit_luminance as lum;
 use super::raster::box_blur3;
 
 /// How far the caller's object region is grown beyond the object (px).
@@ -42,7 +43,6 @@ pub(super) fn refine(
     noise: f32,
 ) -> Vec<[f32; 3]> {
     let agreement = (AGREEMENT * noise).clamp(0.01, 0.1);
-    let lum = |d: [f32; 3]| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
     let mut smooth = vec![0.0f32; rw * rh];
     for (&i, d) in todo.iter().zip(&local) {
         smooth[i] = lum(*d);
@@ -109,6 +109,13 @@ fn project(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize), st
     (cover, height)
 }
 
+/// ln of the share of light a shadow of darkness `k` leaves where it covers `b` (kept above
+/// 0.05 so a bad guess never takes the log of nothing).
+#[inline]
+fn ln_lit(k: f32, b: f32) -> f32 {
+    (1.0 - k * b).max(0.05).ln()
+}
+
 /// The darkness `k` minimising Σ (d + ln(1 − k·b))² over `idx` (Gauss-Newton from k = 0.5; the
 /// sum is smooth and unimodal in k), and that sum.
 fn fit_darkness(d: &[f32], b: &[f32], idx: &[usize]) -> (f32, f64) {
@@ -117,7 +124,7 @@ fn fit_darkness(d: &[f32], b: &[f32], idx: &[usize]) -> (f32, f64) {
         let (mut g, mut hs) = (0.0f64, 0.0f64);
         for &i in idx {
             let q = (1.0 - k * b[i]).max(0.05);
-            let r = d[i] + q.ln();
+            let r = d[i] + ln_lit(k, b[i]);
             let dr = -b[i] / q;
             g += (r * dr) as f64;
             hs += (dr * dr) as f64;
@@ -127,7 +134,7 @@ fn fit_darkness(d: &[f32], b: &[f32], idx: &[usize]) -> (f32, f64) {
         }
         k = (k - (g / hs) as f32).clamp(0.0, 0.95);
     }
-    let cost = idx.iter().map(|&i| (d[i] + (1.0 - k * b[i]).max(0.05).ln()).powi(2) as f64).sum::<f64>();
+    let cost = idx.iter().map(|&i| (d[i] + ln_lit(k, b[i])).powi(2) as f64).sum::<f64>();
     (k, cost)
 }
 
@@ -230,13 +237,12 @@ pub fn fit(
     };
     // Every other pixel each way is plenty for a handful of numbers.
     let idx: Vec<usize> = (0..rw * rh).filter(|&i| usable[i] && (i % rw) % 2 == 0 && (i / rw) % 2 == 0).collect();
-    let lum_of = |d: [f32; 3]| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2];
     // The cast shadow, then the contact shadow in what it leaves, then the cast again without
     // the contact shadow's darkening.
     let cast_fit = |data: &[[f32; 3]]| {
         // The penumbra's growth is chosen on a sparser sample (every fourth pixel each way).
         let sparse: Vec<usize> = idx.iter().copied().filter(|&i| (i % rw) % 4 == 0 && (i / rw) % 4 == 0).collect();
-        let lum: Vec<f32> = sparse.iter().map(|&i| lum_of(data[i])).collect();
+        let lum: Vec<f32> = sparse.iter().map(|&i| lum(data[i])).collect();
         let all: Vec<usize> = (0..sparse.len()).collect();
         let mut best = (f64::INFINITY, 0.0f32);
         for soft in [0.0f32, 0.01, 0.02, 0.035, 0.05, 0.075, 0.11] {
@@ -255,18 +261,18 @@ pub fn fit(
         (soft, b, k)
     };
     let (_, b0, k0) = cast_fit(raw);
-    let left: Vec<[f32; 3]> = raw.iter().zip(&b0).map(|(d, &v)| [0, 1, 2].map(|c| d[c] + (1.0 - k0[c] * v).max(0.05).ln())).collect();
+    let left: Vec<[f32; 3]> = raw.iter().zip(&b0).map(|(d, &v)| [0, 1, 2].map(|c| d[c] + ln_lit(k0[c], v))).collect();
     let contact = fit_contact(object, (x0, y0), (rw, rh), base, &left, usable);
     let without: Vec<[f32; 3]> = match &contact {
-        Some((e, kc)) => raw.iter().zip(e).map(|(d, &v)| [0, 1, 2].map(|c| d[c] + (1.0 - kc[c] * v).max(0.05).ln())).collect(),
+        Some((e, kc)) => raw.iter().zip(e).map(|(d, &v)| [0, 1, 2].map(|c| d[c] + ln_lit(kc[c], v))).collect(),
         None => raw.to_vec(),
     };
     let (soft, b, k) = cast_fit(&without);
     let model: Vec<[f32; 3]> = (0..rw * rh)
         .map(|i| {
             [0, 1, 2].map(|c| {
-                let cast = -(1.0 - k[c] * b[i]).max(0.05).ln();
-                let touch = contact.as_ref().map_or(0.0, |(e, kc)| -(1.0 - kc[c] * e[i]).max(0.05).ln());
+                let cast = -ln_lit(k[c], b[i]);
+                let touch = contact.as_ref().map_or(0.0, |(e, kc)| -ln_lit(kc[c], e[i]));
                 cast + touch
             })
         })
@@ -276,7 +282,7 @@ pub fn fit(
     let n = inside.len().max(1) as f64;
     let mean = inside.iter().map(|&i| smooth[i] as f64).sum::<f64>() / n;
     let sst: f64 = inside.iter().map(|&i| (smooth[i] as f64 - mean).powi(2)).sum();
-    let sse: f64 = inside.iter().map(|&i| (smooth[i] - lum_of(model[i])).powi(2) as f64).sum();
+    let sse: f64 = inside.iter().map(|&i| (smooth[i] - lum(model[i])).powi(2) as f64).sum();
     let explained = (1.0 - sse / sst.max(1e-12)) as f32;
     Some((Projection { kx, ky, base, soft, k, explained }, model))
 }
@@ -312,7 +318,7 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
         return None;
     }
     let (w, h) = (bx1 - bx0, by1 - by0);
-    let lum: Vec<f32> = (0..w * h).map(|j| { let d = left[(by0 + j / w) * rw + bx0 + j % w]; 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2] }).collect();
+    let lum: Vec<f32> = (0..w * h).map(|j| super::effects::deficit_luminance(left[(by0 + j / w) * rw + bx0 + j % w])).collect();
     let idx: Vec<usize> = (0..w * h).filter(|&j| usable[(by0 + j / w) * rw + bx0 + j % w] && (j % w) % 2 == 0 && (j / w) % 2 == 0).collect();
     if idx.len() < 20 {
         return None;
@@ -361,6 +367,7 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::effects::deficit_luminance;
     use crate::engine::raster::box_mean;
 
     const W: usize = 240;
@@ -417,7 +424,7 @@ mod tests {
     fn finds_the_light_and_keeps_the_floors_blotches_out_of_the_shading() {
         let (obj, truth, raw, usable, region) = scene();
         // A local estimate: the luminance deficit averaged over 7×7 (it follows the blotches).
-        let lum: Vec<f32> = raw.iter().map(|d| 0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2]).collect();
+        let lum: Vec<f32> = raw.iter().map(|&d| deficit_luminance(d)).collect();
         let smooth: Vec<f32> = box_mean(&lum, W, H, 3).v.iter().zip(&region).map(|(&v, &r)| if r { v } else { 0.0 }).collect();
         let (p, model) = fit(&obj, (0, 0), (W, H), &smooth, &raw, &usable, &region).expect("a shadow is there");
         assert!((p.kx - 0.6).abs() < 0.1 && (p.ky + 0.4).abs() < 0.04, "light {} {}", p.kx, p.ky);
