@@ -14,7 +14,7 @@ fn main() {
         let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&obj);
         let img: &Rgb = &c.truth.input;
         let (region, conf) = detect_shadows(img, &obj, &EffectParams::default()).unwrap_or((Mask::new(w, h), 0.0));
-        let relit = relight(img, &region, &obj);
+        let relit = relight(img, &region, &obj, &Mask::alpha_above(&c.truth.object, 0.5));
         if std::env::var("DUMP").ok().as_deref() == Some(c.name.as_str()) {
             let mut show = relit.clone();
             for i in 0..show.px.len() {

@@ -14,6 +14,7 @@ fn main() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let alpha: Vec<f32> = c.truth.object.pixels().iter().map(|p| p[3]).collect();
         let object = Mask::alpha_above(&c.truth.object, 0.0).dilate(2.0);
+        let silhouette = Mask::alpha_above(&c.truth.object, 0.5);
         let matte = layerdecomp::engine::raster::Plane { w: w as usize, h: h as usize, v: alpha.clone() };
         let img = &c.truth.input;
         let t = Instant::now();
@@ -22,7 +23,7 @@ fn main() {
         let found = detect_shadows(img, &object, &EffectParams::default());
         let t2 = t.elapsed().as_secs_f64();
         if let Some((region, _)) = &found {
-            let _ = relight(img, region, &object);
+            let _ = relight(img, region, &object, &silhouette);
         }
         let t3 = t.elapsed().as_secs_f64();
         sums[0] += t1;

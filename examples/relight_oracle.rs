@@ -5,7 +5,7 @@
 //! penumbra, is the limit. Session 4 added "structure-only" (the same region relit on a flat
 //! floor carrying the true shading: what the estimator loses without any texture) and the
 //! error's split by true shadow coverage (umbra > 0.8, penumbra, tail < 0.2, missed = outside
-//! the detected region). DUMP=caseNNN writes /tmp/oracle.png. Dev aid.
+//! the detected region). DUMP=caseNNN writes /tmp/oracle.png; ONLY=caseNNN runs one case. Dev aid.
 use layerdecomp::bench::load_cases;
 use layerdecomp::engine::effects::{detect_shadows, relight, EffectParams};
 use layerdecomp::engine::mask::Mask;
@@ -23,8 +23,10 @@ fn main() {
         let (w, h) = (c.truth.input.w as u32, c.truth.input.h as u32);
         let objm = Mask::alpha_above(&c.truth.object, 0.0);
         let obj = objm.dilate(2.0);
+        let sil = Mask::alpha_above(&c.truth.object, 0.5);
         let fx = Mask::alpha_above(&c.truth.effects, 0.1).minus(&objm.dilate(8.0));
         if fx.count() < 50 || c.effect.name() == "reflection" { continue; }
+        if let Ok(o) = std::env::var("ONLY") { if o != c.name { continue; } }
         let img = &c.truth.input;
         let tb = &c.truth.background;
         let (region, _) = detect_shadows(img, &obj, &EffectParams::default()).unwrap_or((Mask::new(w, h), 0.0));
@@ -33,8 +35,8 @@ fn main() {
             for i in 0..b.px.len() { if fx.at(i) { for ch in 0..3 { s += ((b.px[i][ch] - tb.px[i][ch]) as f64).powi(2); } k += 3.0; } }
             10.0 * (k / s.max(1e-12)).log10()
         };
-        let cur = relight(img, &region, &obj);
-        let tex = relight(tb, &region, &obj);
+        let cur = relight(img, &region, &obj, &sil);
+        let tex = relight(tb, &region, &obj, &sil);
         let (wu, hu) = (w as usize, h as usize);
         let strue: Vec<Vec<f32>> = (0..3).map(|ch| img.px.iter().zip(&tb.px).map(|(a, b)| ((a[ch] + 0.01) / (b[ch] + 0.01)).min(1.0)).collect()).collect();
         let blurred = |r: usize| {
@@ -86,7 +88,7 @@ fn main() {
             let n = tb.px.len() as f32;
             let mean = [0, 1, 2].map(|ch| tb.px.iter().map(|p| p[ch]).sum::<f32>() / n);
             let flat = Rgb { w: wu, h: hu, px: (0..wu * hu).map(|i| [0, 1, 2].map(|ch| if objm.at(i) { img.px[i][ch] } else { mean[ch] * ((img.px[i][ch] + 0.002) / (tb.px[i][ch] + 0.002)).min(1.0) })).collect() };
-            let fr = relight(&flat, &region, &obj);
+            let fr = relight(&flat, &region, &obj, &sil);
             let (mut s, mut k) = (0.0f64, 0.0f64);
             for i in 0..fr.px.len() { if fx.at(i) { for ch in 0..3 { s += ((fr.px[i][ch] - mean[ch]) as f64).powi(2); } k += 3.0; } }
             print!("structure-only {:.1} ", 10.0 * (k / s.max(1e-12)).log10());

@@ -302,6 +302,8 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     // context, and the effect hint.
     let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
     let object_region = object_px.dilate(2.0);
+    // What casts the shadow: the object's solid part (its soft fringe reaches into the shadow).
+    let silhouette = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a >= 0.5) as u8).collect()).expect("sizes match");
 
     // Effects: a shadow is relit (its floor is seen, only darker); anything else the user brushed
     // is filled like the object's hole.
@@ -330,7 +332,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
                 reflection_region = inside;
                 reflection_confidence = 1.0;
             }
-            match relit_if_shadow(stages, &work, &region, &object_region, &cancel)? {
+            match relit_if_shadow(stages, &work, &region, &object_region, &silhouette, &cancel)? {
                 Some(relit) => {
                     work = relit;
                     shadow_region = region;
@@ -349,7 +351,7 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
             }
             if let Some((region, conf)) = stages.shadows.detect(&work, &object_region) {
                 let region = region.minus(&reflection_region);
-                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &cancel)? {
+                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &silhouette, &cancel)? {
                     work = relit;
                     shadow_region = region;
                     shadow_confidence = conf;
@@ -460,27 +462,35 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
 
 /// `img` with `region` relit, if it is a shadow (relighting really brightens it); `None` for an
 /// empty region or one relighting leaves as it was.
-fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Rgb>, Cancelled> {
+fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Rgb>, Cancelled> {
     if region.is_empty() {
         return Ok(None);
     }
-    let relit = stages.shadows.relight(img, region, object, cancel)?;
+    let relit = stages.shadows.relight(img, region, object, silhouette, cancel)?;
     Ok(is_shadow(img, &relit, region).then_some(relit))
 }
 
 /// Whether relighting really brightened the region (a shadow), rather than leaving it as it was
-/// (a reflection, glow or other brushed effect, which is filled instead).
+/// (a reflection, glow or other brushed effect, which is filled instead). Measured over the
+/// pixels relighting changed: a detected region is often much larger than its shadow (a
+/// generous margin around a thin contact shadow), and the unchanged rest must not dilute it.
 fn is_shadow(img: &Rgb, relit: &Rgb, region: &Mask) -> bool {
-    let (mut before, mut after) = (0.0f64, 0.0f64);
+    let (mut before, mut after, mut changed, mut total) = (0.0f64, 0.0f64, 0usize, 0usize);
     for i in 0..img.px.len() {
         if region.at(i) {
-            before += img.px[i].iter().sum::<f32>() as f64;
-            after += relit.px[i].iter().sum::<f32>() as f64;
+            total += 1;
+            let (b, a) = (img.px[i].iter().sum::<f32>() as f64, relit.px[i].iter().sum::<f32>() as f64);
+            if a > 1.02 * b + 1e-3 {
+                before += b;
+                after += a;
+                changed += 1;
+            }
         }
     }
     let gain = after / before.max(1e-9);
-    // Brightened, but not absurdly: a factor above ~3 means a dark material, not a shadow.
-    gain > 1.08 && gain < 3.0
+    // Brightened, but not absurdly: a factor above ~3 means a dark material, not a shadow; and
+    // over a real share of the region (a few texture valleys brightened a little are not one).
+    gain > 1.08 && gain < 3.0 && changed * 10 >= total
 }
 
 /// At the object's soft edge the background is partly *seen*: estimate the object's colour there

@@ -219,13 +219,13 @@ fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize),
 /// plus texture. The shading is the deficit averaged over a window oriented along the shadow's
 /// edges (found by a first, joint-bilateral average), leaving out pixels no shadow could have
 /// made; it is divided out.
-pub fn relight(img: &Rgb, region: &Mask, object: &Mask) -> Rgb {
-    relight_cancellable(img, region, object, &|| false).unwrap_or_else(|_| img.clone())
+pub fn relight(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask) -> Rgb {
+    relight_cancellable(img, region, object, silhouette, &|| false).unwrap_or_else(|_| img.clone())
 }
 
 /// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
 /// large photo takes a good part of a second.
-pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
     let Some(bounds) = region.bounds() else { return Ok(img.clone()) };
@@ -298,7 +298,7 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, cancelled: &
     // Where the shadow is its object's silhouette projected on the floor, that fitted shape
     // replaces the local averages (which follow the floor's blotches).
     let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
-    let shading = super::shadow_projection::refine(object, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, noise);
+    let shading = super::shadow_projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region);
     check()?;
     for (&i, d) in todo.iter().zip(&shading) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
@@ -667,7 +667,7 @@ mod tests {
         let false_pos = (0..img.px.len()).filter(|&i| region.at(i) && !shadow.dilate(7.0).at(i)).count();
         assert!(false_pos < 300, "{false_pos} false positives");
         assert!(conf > 0.5, "{conf}");
-        let relit = relight(&img, &region, &grown);
+        let relit = relight(&img, &region, &grown, &object);
         // Inside the shadow (away from its edge) the floor comes back, texture included.
         let core = shadow.erode(3.0);
         let err: f32 = (0..img.px.len()).filter(|&i| core.at(i)).map(|i| (0..3).map(|c| (relit.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / core.count() as f32;
@@ -692,7 +692,7 @@ mod tests {
             }
         }
         let grown = object.dilate(2.0);
-        let relit = relight(&img, &shadow.dilate(2.0).union(&leaf), &grown);
+        let relit = relight(&img, &shadow.dilate(2.0).union(&leaf), &grown, &object);
         let mean_err = |m: &Mask, want: &Rgb| (0..img.px.len()).filter(|&i| m.at(i)).map(|i| (0..3).map(|c| (relit.px[i][c] - want.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / m.count() as f32;
         let leaf_err = mean_err(&leaf, &img);
         assert!(leaf_err < 0.02, "the leaf changed by {leaf_err}");

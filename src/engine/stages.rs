@@ -31,8 +31,9 @@ pub trait Completer: Send + Sync {
 pub trait ShadowRemover: Send + Sync {
     /// The shadow region (outside `object`) and a confidence in [0, 1], if any.
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)>;
-    /// The photo with `region` relit.
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
+    /// The photo with `region` relit; `object` is left out of every estimate, `silhouette` (the
+    /// object's solid part) is what casts the shadow.
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
 }
 
 /// GrabCut + banded graph cut (`segment`).
@@ -66,8 +67,8 @@ impl ShadowRemover for ShadowRelighting {
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)> {
         detect_shadows(img, object, &self.0)
     }
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
-        relight_cancellable(img, region, object, cancelled)
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+        relight_cancellable(img, region, object, silhouette, cancelled)
     }
 }
 
