@@ -14,11 +14,15 @@ use super::mask::Mask;
 use super::effects::deficit_luminance as lum;
 use super::raster::box_blur3;
 
-/// The model is used only if, inside the shadow, it leaves little more than the lit floor's
+/// The model is used only if, where it puts a shadow, it leaves little more than the lit floor's
 /// own texture: its smoothed residual's excess variance there must stay under this share of the
-/// shadow's own variance (a shadow that is not one projection — two lights, an object lying
-/// down, a floor's dark pattern taken for shadow — leaves a lot, and keeps the local estimate).
+/// photo's own variance there (a shadow that is not one projection — two lights, an object
+/// lying down — or a projection where there is no shadow leaves a lot, and keeps the local
+/// estimate). Parts of the detected region the model puts no shadow on (a dark patch of floor
+/// taken for shadow) are judged per pixel, not here.
 const MIN_QUALITY: f32 = 0.7;
+/// Where the model's log-deficit exceeds this, it claims a shadow.
+const SUPPORT: f32 = 0.05;
 /// Where the model's smoothed residual exceeds about this many times its spread on the lit
 /// floor, something the model does not describe is there and the local estimate wins.
 const AGREEMENT: f32 = 3.0;
@@ -70,8 +74,9 @@ pub struct Projection {
     pub soft: f32,
     /// Darkness per channel (the shading is `1 − k·coverage`).
     pub k: [f32; 3],
-    /// 1 − the excess variance of the model's smoothed residual inside the shadow (over the lit
-    /// floor's) as a share of the shadow's own variance: 1 for a model that leaves only texture.
+    /// 1 − the excess variance of the model's smoothed residual where it claims a shadow (over
+    /// the lit floor's) as a share of the photo's variance there: 1 for a model that leaves
+    /// only texture.
     pub quality: f32,
     /// The spread of the model's smoothed residual on the lit floor (the texture's).
     pub spread: f32,
@@ -162,6 +167,46 @@ fn median(v: &mut [f32]) -> f32 {
     *v.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
+/// How many distinct lights the coarse search hands on to be refined and compared.
+const SEEDS: usize = 4;
+/// The penumbra's blur radii (px) precomputed for each light; the radius wanted at a pixel is
+/// interpolated between them.
+const RADII: [usize; 8] = [0, 1, 2, 3, 5, 8, 12, 18];
+
+/// A light's projected silhouette over the crop, sampled every `step` pixels and blurred at
+/// each of `RADII` (in pixels; on a coarser grid, to the nearest whole grid step), and the
+/// casting point's height at each sample.
+struct Shape {
+    step: usize,
+    rw: usize,
+    gw: usize,
+    height: Vec<f32>,
+    levels: Vec<Vec<f32>>,
+}
+
+impl Shape {
+    #[allow(clippy::too_many_arguments)]
+    fn new(object: &Mask, origin: (usize, usize), (rw, rh): (usize, usize), step: usize, kx: f32, ky: f32, base: f32) -> Self {
+        let (cover, height) = project(object, origin, (rw, rh), step, kx, ky, base, true);
+        let (gw, gh) = (rw.div_ceil(step), rh.div_ceil(step));
+        let levels = RADII.par_iter().map(|&r| box_blur3(&cover, gw, gh, (r as f32 / step as f32).round() as usize)).collect();
+        Shape { step, rw, gw, height, levels }
+    }
+
+    /// The shadow's coverage at crop pixel `i` (on this shape's grid) with a penumbra of radius
+    /// 1 + height·`soft`.
+    fn coverage(&self, i: usize, soft: f32) -> f32 {
+        let g = (i / self.rw / self.step) * self.gw + (i % self.rw) / self.step;
+        let want = 1.0 + self.height[g] * soft;
+        let k = RADII.iter().rposition(|&r| r as f32 <= want).unwrap_or(0);
+        if k + 1 >= RADII.len() {
+            return self.levels[k][g];
+        }
+        let t = ((want - RADII[k] as f32) / (RADII[k + 1] - RADII[k]) as f32).clamp(0.0, 1.0);
+        self.levels[k][g] * (1.0 - t) + self.levels[k + 1][g] * t
+    }
+}
+
 /// Fit a projected, blurred silhouette (and a contact shadow) to a shadow in the `rw × rh` crop
 /// at `(x0, y0)`. `silhouette`: the object's solid part in the whole image (what casts it);
 /// `smooth`: the local estimate of the luminance log-deficit inside `region` (crop pixels);
@@ -203,7 +248,7 @@ pub fn fit(
         if ss > 1e-6 { ts * ts / ss } else { 0.0 }
     };
     let coarse = grid(12);
-    let (fine, finest) = (grid(4), grid(2));
+    let fine = grid(4);
     let mut candidates = Vec::new();
     for side in [1.0f32, -1.0] {
         let mut ky = 0.08f32;
@@ -216,79 +261,90 @@ pub fn fit(
             ky *= 1.25;
         }
     }
-    let best = candidates
-        .par_iter()
-        .map(|&(kx, ky)| (score_on(&coarse, 12, kx, ky), kx, ky))
-        .reduce(|| (0.0f64, 0.0f32, 0.0f32), |a, b| if b.0 > a.0 { b } else { a });
-    if best.0 <= 0.0 {
+    let mut scored: Vec<(f64, f32, f32)> = candidates.par_iter().map(|&(kx, ky)| (score_on(&coarse, 12, kx, ky), kx, ky)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // A shadow the detection took only in part, or a dark patch of floor beside it, can make a
+    // wrong light score best on the local estimate: the few best distinct lights are refined,
+    // and the one that explains the photo's own deficits best is kept.
+    let mut seeds: Vec<(f32, f32)> = Vec::new();
+    for &(score, kx, ky) in &scored {
+        if score <= 0.0 || seeds.len() == SEEDS {
+            break;
+        }
+        let distinct = seeds.iter().all(|&(sx, sy)| sy.signum() != ky.signum() || (sx - kx).abs() > 0.3 || (sy / ky).ln().abs() > 0.45);
+        if distinct {
+            seeds.push((kx, ky));
+        }
+    }
+    if seeds.is_empty() {
         return None;
     }
-    // Refine around the best, on finer grids as the steps shrink.
-    let (mut kx, mut ky) = (best.1, best.2);
-    let mut span = (0.08f32, ky.abs() * 0.12);
-    for round in 0..5 {
-        let score = |kx: f32, ky: f32| if round < 3 { score_on(&fine, 4, kx, ky) } else { score_on(&finest, 2, kx, ky) };
-        let mut local = (score(kx, ky), kx, ky);
-        for dx in [-1.0f32, 0.0, 1.0] {
-            for dy in [-1.0f32, 0.0, 1.0] {
-                let (cx, cy) = (kx + dx * span.0, ky + dy * span.1);
-                if cy.abs() < 0.05 || cy.signum() != ky.signum() {
-                    continue;
-                }
-                let s = score(cx, cy);
-                if s > local.0 {
-                    local = (s, cx, cy);
+    // Refine each on the step-4 grid, halving the steps.
+    let refine_light = |(mut kx, mut ky): (f32, f32), rounds: std::ops::Range<usize>| -> (f32, f32) {
+        let mut span = (0.08f32, ky.abs() * 0.12);
+        for _ in rounds {
+            let score = |kx: f32, ky: f32| score_on(&fine, 4, kx, ky);
+            let mut local = (score(kx, ky), kx, ky);
+            for dx in [-1.0f32, 0.0, 1.0] {
+                for dy in [-1.0f32, 0.0, 1.0] {
+                    let (cx, cy) = (kx + dx * span.0, ky + dy * span.1);
+                    if cy.abs() < 0.05 || cy.signum() != ky.signum() {
+                        continue;
+                    }
+                    let s = score(cx, cy);
+                    if s > local.0 {
+                        local = (s, cx, cy);
+                    }
                 }
             }
+            (kx, ky) = (local.1, local.2);
+            span = (span.0 * 0.5, span.1 * 0.5);
         }
-        (kx, ky) = (local.1, local.2);
-        span = (span.0 * 0.5, span.1 * 0.5);
-    }
-    // Full resolution: penumbra and darkness against each pixel's own deficit.
-    let (cover, height) = project(object, (x0, y0), (rw, rh), 1, kx, ky, base, true);
-    let radii = [0usize, 1, 2, 3, 5, 8, 12, 18];
-    let levels: Vec<Vec<f32>> = radii.par_iter().map(|&r| box_blur3(&cover, rw, rh, r)).collect();
-    let coverage_at = |i: usize, soft: f32| -> f32 {
-        let want = 1.0 + height[i] * soft;
-        let k = radii.iter().rposition(|&r| r as f32 <= want).unwrap_or(0);
-        if k + 1 >= radii.len() {
-            return levels[k][i];
-        }
-        let t = ((want - radii[k] as f32) / (radii[k + 1] - radii[k]) as f32).clamp(0.0, 1.0);
-        levels[k][i] * (1.0 - t) + levels[k + 1][i] * t
+        (kx, ky)
     };
+    let lights: Vec<(f32, f32)> = seeds.par_iter().map(|&l| refine_light(l, 0..4)).collect();
     // Every other pixel each way is plenty for a handful of numbers; every fourth for choices.
     let idx: Vec<usize> = (0..rw * rh).filter(|&i| usable[i] && (i % rw) % 2 == 0 && (i / rw) % 2 == 0).collect();
     let sparse: Vec<usize> = idx.iter().copied().filter(|&i| (i % rw) % 4 == 0 && (i / rw) % 4 == 0).collect();
     let raw_lum: Vec<f32> = raw.iter().map(|&d| lum(d)).collect();
+    // Full resolution: penumbra and darkness against each pixel's own deficit.
+    // The seeds are compared on every other pixel (their shapes' sampling holds the sparse set).
+    let shapes: Vec<Shape> = lights.par_iter().map(|&(kx, ky)| Shape::new(object, (x0, y0), (rw, rh), 2, kx, ky, base)).collect();
     // The floor's texture makes outliers (a dark stone under the shadow): residuals beyond
     // about 1.5 robust spreads count linearly, not squared.
     let delta = {
-        let b: Vec<f32> = (0..rw * rh).map(|i| coverage_at(i, 0.035)).collect();
+        let mut b = vec![0.0f32; rw * rh];
+        for &i in &sparse {
+            b[i] = shapes[0].coverage(i, 0.035);
+        }
         let (kk, _) = fit_pair(&raw_lum, &b, None, &sparse, f32::INFINITY);
         let mut r: Vec<f32> = sparse.iter().map(|&i| (raw_lum[i] + ln_lit(kk[0], b[i])).abs()).collect();
         (1.5 * 1.4826 * median(&mut r)).max(0.02)
     };
     // The penumbra's growth: the best of a few, with the contact shadow (if any) fitted jointly.
-    let soft_for = |contact: Option<&[f32]>| -> f32 {
+    let soft_for = |shape: &Shape, contact: Option<&[f32]>| -> (f64, f32) {
         let mut best = (f64::INFINITY, 0.0f32);
         for soft in [0.0f32, 0.01, 0.02, 0.035, 0.05, 0.075, 0.11] {
             let mut b = vec![0.0f32; rw * rh];
             for &i in &sparse {
-                b[i] = coverage_at(i, soft);
+                b[i] = shape.coverage(i, soft);
             }
             let (_, cost) = fit_pair(&raw_lum, &b, contact, &sparse, delta);
             if cost < best.0 {
                 best = (cost, soft);
             }
         }
-        best.1
+        best
     };
-    let soft0 = soft_for(None);
-    let b0: Vec<f32> = (0..rw * rh).map(|i| coverage_at(i, soft0)).collect();
+    let fits: Vec<(f64, f32)> = shapes.par_iter().map(|sh| soft_for(sh, None)).collect();
+    let pick = (0..shapes.len()).min_by(|&a, &b| fits[a].0.total_cmp(&fits[b].0)).unwrap_or(0);
+    let (kx, ky) = lights[pick];
+    let shape = &Shape::new(object, (x0, y0), (rw, rh), 1, kx, ky, base);
+    let soft0 = soft_for(shape, None).1;
+    let b0: Vec<f32> = (0..rw * rh).map(|i| shape.coverage(i, soft0)).collect();
     let contact = fit_contact(object, (x0, y0), (rw, rh), base, &raw_lum, &b0, &sparse, delta);
-    let soft = soft_for(contact.as_deref());
-    let b: Vec<f32> = (0..rw * rh).map(|i| coverage_at(i, soft)).collect();
+    let soft = soft_for(shape, contact.as_deref()).1;
+    let b: Vec<f32> = (0..rw * rh).map(|i| shape.coverage(i, soft)).collect();
     let (mut k, mut kc) = ([0.0f32; 3], [0.0f32; 3]);
     for c in 0..3 {
         let d: Vec<f32> = raw.iter().map(|v| v[c]).collect();
@@ -304,24 +360,49 @@ pub fn fit(
         })
         .collect();
     // The model's own residual, smoothed a little (texture averages out): on the lit floor it
-    // is the texture's spread; inside the shadow, a model that describes it leaves no more.
+    // is the texture's spread; where the model claims a shadow, a model that describes it
+    // leaves no more.
     let (quality, residual, spread) = {
         use super::effects::masked_mean;
         let not_usable: Vec<bool> = usable.iter().map(|&u| !u).collect();
         let res: Vec<f32> = (0..rw * rh).map(|i| raw_lum[i] - lum(model[i])).collect();
-        let sm = masked_mean(&res, &not_usable, rw, rh, 4);
-        let sraw = masked_mean(&raw_lum, &not_usable, rw, rh, 4);
-        let (mut lit, mut nl, mut inn, mut ni, mut sig, mut sig2) = (0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64);
-        for i in 0..rw * rh {
-            if !usable[i] { continue; }
-            if region[i] { inn += (sm[i] as f64).powi(2); ni += 1.0; sig += sraw[i] as f64; sig2 += (sraw[i] as f64).powi(2); }
-            else if b[i] < 0.01 { lit += (sm[i] as f64).powi(2); nl += 1.0; }
+        let residual = masked_mean(&res, &not_usable, rw, rh, 4);
+        let photo = masked_mean(&raw_lum, &not_usable, rw, rh, 4);
+        let (mut lit, mut claimed, mut seen) = (Moments::default(), Moments::default(), Moments::default());
+        for i in (0..rw * rh).filter(|&i| usable[i]) {
+            if lum(model[i]) > SUPPORT {
+                claimed.add(residual[i] as f64);
+                seen.add(photo[i] as f64);
+            } else if !region[i] && b[i] < 0.01 {
+                lit.add(residual[i] as f64);
+            }
         }
-        let (lit, inn) = (lit / nl.max(1.0), inn / ni.max(1.0));
-        let var = sig2 / ni.max(1.0) - (sig / ni.max(1.0)).powi(2);
-        ((1.0 - (inn - lit) / var.max(1e-9)) as f32, sm, lit.sqrt() as f32)
+        let quality = 1.0 - (claimed.mean_square() - lit.mean_square()) / seen.variance().max(1e-9);
+        (quality as f32, residual, lit.mean_square().sqrt() as f32)
     };
     Some((Projection { kx, ky, base, soft, k, quality, spread }, model, residual))
+}
+
+/// Running sums for a mean square and a variance.
+#[derive(Default)]
+struct Moments {
+    n: f64,
+    sum: f64,
+    sum_sq: f64,
+}
+
+impl Moments {
+    fn add(&mut self, v: f64) {
+        self.n += 1.0;
+        self.sum += v;
+        self.sum_sq += v * v;
+    }
+    fn mean_square(&self) -> f64 {
+        self.sum_sq / self.n.max(1.0)
+    }
+    fn variance(&self) -> f64 {
+        self.mean_square() - (self.sum / self.n.max(1.0)).powi(2)
+    }
 }
 
 /// A contact shadow: a soft dark ellipse along the object's contact line (the floor right under
@@ -353,8 +434,8 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     let cy = base - y0 as f32;
     let mut shapes: Vec<(f32, f32, f32, usize)> = Vec::new();
     for (cx, half) in [0.7f32, 1.0, 1.3].map(|f| (base_cx, f * base_half)).into_iter().chain([0.6f32, 0.8, 1.0].map(|f| (body_cx, f * body_half))) {
-        for hh in [4.0f32, 6.0, 9.0, 13.0] {
-            for r in [2usize, 3, 4] {
+        for hh in [4.0f32, 7.0, 11.0] {
+            for r in [2usize, 4] {
                 shapes.push((cx, half, hh, r));
             }
         }
@@ -374,7 +455,11 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     if sample.iter().filter(|&&i| in_box(i)).count() < 20 {
         return None;
     }
-    let ellipse = |(cx, half, hh, r): (f32, f32, f32, usize)| -> Vec<f32> {
+    // Candidates are compared inside the box only (box-local copies of the data).
+    let box_lum: Vec<f32> = (0..w * h).map(|j| lum[(by0 + j / w) * rw + bx0 + j % w]).collect();
+    let box_cast: Vec<f32> = (0..w * h).map(|j| cast[(by0 + j / w) * rw + bx0 + j % w]).collect();
+    let box_sample: Vec<usize> = sample.iter().filter(|&&i| in_box(i)).map(|&i| (i / rw - by0) * w + i % rw - bx0).collect();
+    let ellipse_in_box = |(cx, half, hh, r): (f32, f32, f32, usize)| -> Vec<f32> {
         let ell: Vec<f32> = (0..w * h)
             .map(|j| {
                 let (x, y) = ((bx0 + j % w) as f32 - cx, (by0 + j / w) as f32 - cy);
@@ -382,7 +467,10 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
                 (u * u + v * v <= 1.0) as u8 as f32
             })
             .collect();
-        let e = box_blur3(&ell, w, h, r);
+        box_blur3(&ell, w, h, r)
+    };
+    let ellipse = |shape| -> Vec<f32> {
+        let e = ellipse_in_box(shape);
         let mut full = vec![0.0f32; rw * rh];
         for j in 0..w * h {
             full[(by0 + j / w) * rw + bx0 + j % w] = e[j];
@@ -391,13 +479,14 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     };
     let (best_cost, shape) = shapes
         .par_iter()
-        .map(|&shape| (fit_pair(lum, cast, Some(&ellipse(shape)), sample, delta).1, shape))
+        .map(|&shape| (fit_pair(&box_lum, &box_cast, Some(&ellipse_in_box(shape)), &box_sample, delta).1, shape))
         .reduce_with(|a, b| if b.0 < a.0 { b } else { a })?;
     let e = ellipse(shape);
     // It must remove most of what the cast shadow alone leaves where it lies (a floor's blotch
     // near the base is explained a little by any dark ellipse over it; a contact shadow almost
     // wholly), and help overall.
-    let (alone, alone_cost) = fit_pair(lum, cast, None, sample, delta);
+    let (alone, _) = fit_pair(lum, cast, None, sample, delta);
+    let alone_cost = fit_pair(&box_lum, &box_cast, None, &box_sample, delta).1;
     let (pair, _) = fit_pair(lum, cast, Some(&e), sample, delta);
     let core: Vec<usize> = sample.iter().copied().filter(|&i| e[i] > 0.3).collect();
     let before: f64 = core.iter().map(|&i| (lum[i] + ln_lit(alone[0], cast[i])).powi(2) as f64).sum();
