@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use super::mask::{Mask, Rect};
 use super::raster::{luma, Plane, Rgb};
 use super::rng::Rng;
+use super::effects::Relit;
 use super::stages::Stages;
 use super::Cancelled;
 use crate::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
@@ -332,9 +333,10 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
                 reflection_region = inside;
                 reflection_confidence = 1.0;
             }
-            match relit_if_shadow(stages, &work, &region, &object_region, &silhouette, &cancel)? {
+            // The user's brush is the region: not extended.
+            match relit_if_shadow(stages, &work, &region, &object_region, &silhouette, false, &cancel)? {
                 Some(relit) => {
-                    work = relit;
+                    work = relit.image;
                     shadow_region = region;
                     shadow_confidence = 1.0;
                 }
@@ -351,9 +353,9 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
             }
             if let Some((region, conf)) = stages.shadows.detect(&work, &object_region) {
                 let region = region.minus(&reflection_region);
-                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &silhouette, &cancel)? {
-                    work = relit;
-                    shadow_region = region;
+                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &silhouette, true, &cancel)? {
+                    work = relit.image;
+                    shadow_region = relit.region.minus(&reflection_region);
                     shadow_confidence = conf;
                 }
             }
@@ -462,12 +464,13 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
 
 /// `img` with `region` relit, if it is a shadow (relighting really brightens it); `None` for an
 /// empty region or one relighting leaves as it was.
-fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Rgb>, Cancelled> {
+#[allow(clippy::too_many_arguments)]
+fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Relit>, Cancelled> {
     if region.is_empty() {
         return Ok(None);
     }
-    let relit = stages.shadows.relight(img, region, object, silhouette, cancel)?;
-    Ok(is_shadow(img, &relit, region).then_some(relit))
+    let relit = stages.shadows.relight(img, region, object, silhouette, extend, cancel)?;
+    Ok(is_shadow(img, &relit.image, &relit.region).then_some(relit))
 }
 
 /// Whether relighting really brightened the region (a shadow), rather than leaving it as it was

@@ -16,16 +16,6 @@ use super::mask::{Mask, Rect};
 use super::raster::{box_mean, luma, Rgb};
 use super::Cancelled;
 
-/// A detected (or brushed) effect region and its relighting factors.
-pub struct Relit {
-    /// The relit image: the photo with the effect region brightened back to the lit surface.
-    pub image: Rgb,
-    /// Pixels whose background is the relit photo (the effect region).
-    pub region: Mask,
-    /// How sure we are that the region is a shadow of the object, in [0, 1].
-    pub confidence: f32,
-}
-
 #[derive(Clone, Debug)]
 pub struct EffectParams {
     /// Minimum darkening (log-luminance deficit) for a shadow candidate.
@@ -220,15 +210,15 @@ fn darkening(filled: &[f32], obj: &[bool], far: &Mask, (gw, gh): (usize, usize),
 /// edges (found by a first, joint-bilateral average), leaving out pixels no shadow could have
 /// made; it is divided out.
 pub fn relight(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask) -> Rgb {
-    relight_cancellable(img, region, object, silhouette, &|| false).unwrap_or_else(|_| img.clone())
+    relight_cancellable(img, region, object, silhouette, false, &|| false).map_or_else(|_| img.clone(), |r| r.image)
 }
 
 /// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
 /// large photo takes a good part of a second.
-pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Relit, Cancelled> {
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
-    let Some(bounds) = region.bounds() else { return Ok(img.clone()) };
+    let Some(bounds) = region.bounds() else { return Ok(Relit { image: img.clone(), region: region.clone() }) };
     let rect = Rect::grown(bounds, 16, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
@@ -298,16 +288,28 @@ pub fn relight_cancellable(img: &Rgb, region: &Mask, object: &Mask, silhouette: 
     // Where the shadow is its object's silhouette projected on the floor, that fitted shape
     // replaces the local averages (which follow the floor's blotches).
     let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
-    let shading = super::shadow_projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region);
+    let (shading, extra) = super::shadow_projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, extend);
     check()?;
-    for (&i, d) in todo.iter().zip(&shading) {
+    let mut relit_region = region.clone();
+    for (i, d) in todo.iter().copied().zip(shading).chain(extra) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
         out.px[gi] = [0, 1, 2].map(|c| {
             let s = (-d[c]).exp().clamp(0.05, 1.0);
             ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
         });
+        relit_region.set((gi % w) as u32, (gi / w) as u32, true);
     }
-    Ok(out)
+    Ok(Relit { image: out, region: relit_region })
+}
+
+/// A photo with a shadow relit, and where: the region asked for, plus (if extending was asked)
+/// floor just beyond it where the fitted shadow model puts a shadow the photo shows (a far end
+/// or a faint tail detection stopped short of).
+pub struct Relit {
+    /// The photo with the shadow brightened back to the lit surface.
+    pub image: Rgb,
+    /// The pixels relit.
+    pub region: Mask,
 }
 
 /// The luminance of a per-channel log-deficit (Rec. 709 weights: the channels' shares of what

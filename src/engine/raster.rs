@@ -174,33 +174,46 @@ pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Plane {
             *o = (sum / (hi - lo) as f64) as f32;
         }
     });
-    let mut out = vec![0.0f32; w * h];
-    // Vertical pass over columns in parallel blocks of columns.
-    let cols: Vec<Vec<f32>> = (0..w)
+    // Vertical pass: bands of columns in parallel, each sweeping down the rows with one running
+    // sum per column (row-major reads; the same sums in the same order as a column-by-column
+    // sweep, so the same results).
+    const BAND: usize = 64;
+    let bands: Vec<(usize, Vec<f32>)> = (0..w.div_ceil(BAND))
         .into_par_iter()
-        .map(|x| {
-            let mut col = vec![0.0f32; h];
-            let mut sum = 0.0f64;
+        .map(|b| {
+            let x0 = b * BAND;
+            let bw = BAND.min(w - x0);
+            let mut sum = vec![0.0f64; bw];
+            let mut res = vec![0.0f32; bw * h];
             let (mut lo, mut hi) = (0usize, 0usize);
-            for (y, o) in col.iter_mut().enumerate() {
+            for y in 0..h {
                 let want_hi = (y + r + 1).min(h);
                 let want_lo = y.saturating_sub(r);
                 while hi < want_hi {
-                    sum += tmp[hi * w + x] as f64;
+                    for (s, &t) in sum.iter_mut().zip(&tmp[hi * w + x0..hi * w + x0 + bw]) {
+                        *s += t as f64;
+                    }
                     hi += 1;
                 }
                 while lo < want_lo {
-                    sum -= tmp[lo * w + x] as f64;
+                    for (s, &t) in sum.iter_mut().zip(&tmp[lo * w + x0..lo * w + x0 + bw]) {
+                        *s -= t as f64;
+                    }
                     lo += 1;
                 }
-                *o = (sum / (hi - lo) as f64) as f32;
+                let n = (hi - lo) as f64;
+                for (o, &s) in res[y * bw..(y + 1) * bw].iter_mut().zip(&sum) {
+                    *o = (s / n) as f32;
+                }
             }
-            col
+            (x0, res)
         })
         .collect();
-    for (x, col) in cols.into_iter().enumerate() {
-        for (y, v) in col.into_iter().enumerate() {
-            out[y * w + x] = v;
+    let mut out = vec![0.0f32; w * h];
+    for (x0, res) in bands {
+        let bw = res.len() / h.max(1);
+        for y in 0..h {
+            out[y * w + x0..y * w + x0 + bw].copy_from_slice(&res[y * bw..(y + 1) * bw]);
         }
     }
     Plane { w, h, v: out }

@@ -28,8 +28,9 @@ const SUPPORT: f32 = 0.05;
 const AGREEMENT: f32 = 3.0;
 
 /// The shading (log-deficit per channel) at the `todo` pixels of a crop: the local estimate
-/// `local`, replaced by the fitted projection where that describes the shadow. See [`fit`] for
-/// the other arguments.
+/// `local`, replaced by the fitted projection where that describes the shadow; and, if
+/// `extend`, the crop pixels outside `region` the model shades, with their shading. See [`fit`]
+/// for the other arguments.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn refine(
     silhouette: &Mask,
@@ -40,17 +41,30 @@ pub(super) fn refine(
     raw: &[[f32; 3]],
     usable: &[bool],
     region: &[bool],
-) -> Vec<[f32; 3]> {
+    extend: bool,
+) -> (Vec<[f32; 3]>, Vec<(usize, [f32; 3])>) {
     let mut smooth = vec![0.0f32; rw * rh];
     for (&i, d) in todo.iter().zip(&local) {
         smooth[i] = lum(*d);
     }
-    let Some((projection, model, residual)) = fit(silhouette, origin, (rw, rh), &smooth, raw, usable, region) else { return local };
+    let Some((projection, model, residual)) = fit(silhouette, origin, (rw, rh), &smooth, raw, usable, region) else { return (local, Vec::new()) };
     if projection.quality < MIN_QUALITY {
-        return local;
+        return (local, Vec::new());
     }
     let agreement = (AGREEMENT * projection.spread).max(0.01);
-    todo.iter()
+    // Beyond the detected region, floor the model puts a shadow on (a far end, a faint tail
+    // detection stopped short of) is relit by the model where the photo agrees. There the
+    // deficit is measured against a lit level the shadow itself pulls down, so the photo may
+    // show less darkening than the model: twice the tolerance that way.
+    let extra = if extend {
+        (0..rw * rh)
+            .filter(|&i| !region[i] && usable[i] && lum(model[i]) > SUPPORT && residual[i] < agreement && residual[i] > -2.0 * agreement)
+            .map(|i| (i, model[i]))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shading = todo.iter()
         .zip(&local)
         .map(|(&i, loc)| {
             let m = model[i];
@@ -60,7 +74,8 @@ pub(super) fn refine(
             let t = 1.0 - (-r * r / (2.0 * agreement * agreement)).exp();
             [0, 1, 2].map(|c| m[c] + t * (loc[c] - m[c]))
         })
-        .collect()
+        .collect();
+    (shading, extra)
 }
 
 /// The fitted projection: for a floor pixel at height `hgt = (base − y) / ky` above the floor
@@ -321,24 +336,43 @@ pub fn fit(
         let mut r: Vec<f32> = sparse.iter().map(|&i| (raw_lum[i] + ln_lit(kk[0], b[i])).abs()).collect();
         (1.5 * 1.4826 * median(&mut r)).max(0.02)
     };
-    // The penumbra's growth: the best of a few, with the contact shadow (if any) fitted jointly.
-    let soft_for = |shape: &Shape, contact: Option<&[f32]>| -> (f64, f32) {
-        let mut best = (f64::INFINITY, 0.0f32);
-        for soft in [0.0f32, 0.01, 0.02, 0.035, 0.05, 0.075, 0.11] {
-            let mut b = vec![0.0f32; rw * rh];
-            for &i in &sparse {
-                b[i] = shape.coverage(i, soft);
-            }
-            let (_, cost) = fit_pair(&raw_lum, &b, contact, &sparse, delta);
-            if cost < best.0 {
-                best = (cost, soft);
-            }
+    // How well a shape with penumbra growth `soft` (and the contact shadow, if any, fitted
+    // jointly) explains the photo's deficits at the sparse pixels.
+    let cost = |shape: &Shape, contact: Option<&[f32]>, soft: f32| -> f64 {
+        let mut b = vec![0.0f32; rw * rh];
+        for &i in &sparse {
+            b[i] = shape.coverage(i, soft);
         }
-        best
+        fit_pair(&raw_lum, &b, contact, &sparse, delta).1
+    };
+    // The penumbra's growth: the best of a few.
+    let soft_for = |shape: &Shape, contact: Option<&[f32]>| -> (f64, f32) {
+        [0.0f32, 0.01, 0.02, 0.035, 0.05, 0.075, 0.11]
+            .iter()
+            .map(|&soft| (cost(shape, contact, soft), soft))
+            .fold((f64::INFINITY, 0.0), |a, b| if b.0 < a.0 { b } else { a })
     };
     let fits: Vec<(f64, f32)> = shapes.par_iter().map(|sh| soft_for(sh, None)).collect();
     let pick = (0..shapes.len()).min_by(|&a, &b| fits[a].0.total_cmp(&fits[b].0)).unwrap_or(0);
-    let (kx, ky) = lights[pick];
+    // The chosen light, refined against the photo's own deficits too (the local estimate's
+    // score placed it only roughly: its target is the detected region, which may miss part of
+    // the shadow or take in a dark patch beside it).
+    let ((mut kx, mut ky), (mut best, soft)) = (lights[pick], fits[pick]);
+    let mut span = (0.04f32, ky.abs() * 0.06);
+    for _ in 0..2 {
+        let around: Vec<(f32, f32)> = [(-1.0f32, -1.0f32), (-1.0, 0.0), (-1.0, 1.0), (0.0, -1.0), (0.0, 1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0)]
+            .iter()
+            .map(|&(dx, dy)| (kx + dx * span.0, ky + dy * span.1))
+            .filter(|&(_, cy)| cy.abs() >= 0.05 && cy.signum() == ky.signum())
+            .collect();
+        let costs: Vec<(f64, f32, f32)> = around.par_iter().map(|&(cx, cy)| (cost(&Shape::new(object, (x0, y0), (rw, rh), 2, cx, cy, base), None, soft), cx, cy)).collect();
+        for (c, cx, cy) in costs {
+            if c < best {
+                (best, kx, ky) = (c, cx, cy);
+            }
+        }
+        span = (span.0 * 0.5, span.1 * 0.5);
+    }
     let shape = &Shape::new(object, (x0, y0), (rw, rh), 1, kx, ky, base);
     let soft0 = soft_for(shape, None).1;
     let b0: Vec<f32> = (0..rw * rh).map(|i| shape.coverage(i, soft0)).collect();
@@ -583,7 +617,8 @@ mod tests {
         let usable: Vec<bool> = (0..W * H).map(|i| !obj.at(i)).collect();
         let todo: Vec<usize> = (0..W * H).filter(|&i| region[i]).collect();
         let local: Vec<[f32; 3]> = todo.iter().map(|&i| raw[i]).collect();
-        let out = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region);
+        let (out, extra) = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region, true);
+        assert!(extra.is_empty());
         assert_eq!(out, local);
     }
 }

@@ -3,7 +3,7 @@
 //! is the default, weight-free engine.
 
 use super::complete::{complete_avoiding, CompletionParams};
-use super::effects::{detect_shadows, relight_cancellable, EffectParams};
+use super::effects::{detect_shadows, relight_cancellable, EffectParams, Relit};
 use super::mask::Mask;
 use super::matting::{matte, MattingParams};
 use super::raster::{Plane, Rgb};
@@ -31,9 +31,10 @@ pub trait Completer: Send + Sync {
 pub trait ShadowRemover: Send + Sync {
     /// The shadow region (outside `object`) and a confidence in [0, 1], if any.
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)>;
-    /// The photo with `region` relit; `object` is left out of every estimate, `silhouette` (the
-    /// object's solid part) is what casts the shadow.
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
+    /// The photo with `region` relit (and, if `extend`, the shadow's parts just beyond it);
+    /// `object` is left out of every estimate, `silhouette` (the object's solid part) is what
+    /// casts the shadow.
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Relit, Cancelled>;
 }
 
 /// GrabCut + banded graph cut (`segment`).
@@ -67,8 +68,8 @@ impl ShadowRemover for ShadowRelighting {
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)> {
         detect_shadows(img, object, &self.0)
     }
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
-        relight_cancellable(img, region, object, silhouette, cancelled)
+    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Relit, Cancelled> {
+        relight_cancellable(img, region, object, silhouette, extend, cancelled)
     }
 }
 
