@@ -6,7 +6,8 @@
 //! local mean follows its blotches. The contact shadow under the base (the floor there sees
 //! little sky) is fitted with it, as a soft dark ellipse along the contact line. Where the
 //! photo's shadow is not such a projection (an object lying down, a second light, a curved
-//! floor) or where it disagrees with the local estimate, the caller keeps the local estimate.
+//! floor), or where the model leaves more than the floor's texture unexplained, the caller
+//! keeps the local estimate.
 
 use rayon::prelude::*;
 
