@@ -333,7 +333,8 @@ const EDGE_GRADIENT: f32 = 0.03;
 const WARM_SPREADS: f32 = 5.0;
 const WARM_MIN: f32 = 0.15;
 
-fn median(v: &mut [f32]) -> f32 {
+/// The median of `v` (reordered in place); 0 for none.
+pub(super) fn median(v: &mut [f32]) -> f32 {
     if v.is_empty() {
         return 0.0;
     }

@@ -12,7 +12,7 @@
 use rayon::prelude::*;
 
 use super::mask::Mask;
-use super::effects::deficit_luminance as lum;
+use super::effects::{deficit_luminance as lum, median};
 use super::raster::box_blur3;
 
 /// The model is used only if, where it puts a shadow, it leaves little more than the lit floor's
@@ -30,6 +30,9 @@ const SUPPORT: f32 = 0.05;
 /// floor, something the model does not describe is there and the local estimate wins.
 const AGREEMENT: f32 = 3.0;
 
+/// Crop pixels outside the region to relight too, with their shading.
+pub(super) type Extension = Vec<(usize, [f32; 3])>;
+
 /// The shading (log-deficit per channel) at the `todo` pixels of a crop: the local estimate
 /// `local`, replaced by the fitted projection where that describes the shadow; and, if
 /// `extend`, the crop pixels outside `region` the model shades, with their shading. See [`fit`]
@@ -45,7 +48,7 @@ pub(super) fn refine(
     usable: &[bool],
     region: &[bool],
     extend: bool,
-) -> (Vec<[f32; 3]>, Vec<(usize, [f32; 3])>) {
+) -> (Vec<[f32; 3]>, Extension) {
     let mut smooth = vec![0.0f32; rw * rh];
     for (&i, d) in todo.iter().zip(&local) {
         smooth[i] = lum(*d);
@@ -175,14 +178,6 @@ fn fit_pair(d: &[f32], b: &[f32], e: Option<&[f32]>, idx: &[usize], delta: f32) 
     }
     let cost = idx.iter().map(|&i| loss(d[i] + ln_lit(k, b[i]) + ln_lit(kc, ev(i))) as f64).sum::<f64>();
     ([k, kc], cost)
-}
-
-fn median(v: &mut [f32]) -> f32 {
-    if v.is_empty() {
-        return 0.0;
-    }
-    let k = v.len() / 2;
-    *v.select_nth_unstable_by(k, f32::total_cmp).1
 }
 
 /// How many distinct lights the coarse search hands on to be refined and compared.
