@@ -235,11 +235,10 @@ pub fn fit(
     usable: &[bool],
     region: &[bool],
 ) -> Option<(Projection, Vec<[f32; 3]>, Vec<f32>)> {
-    let object = silhouette;
-    let (_, by, _, bh) = object.bounds()?;
+    let (_, by, _, bh) = silhouette.bounds()?;
     let base = (by + bh) as f32 - 1.0;
     // Search the light against the local estimate (texture already averaged): every candidate
-    // on a coarse grid, then the best refined on a finer one.
+    // on a coarse grid, then the best few refined on a finer one.
     let grid = |step: usize| {
         let (gw, gh) = (rw.div_ceil(step), rh.div_ceil(step));
         let at = |g: usize| ((g / gw) * step).min(rh - 1) * rw + ((g % gw) * step).min(rw - 1);
@@ -248,7 +247,7 @@ pub fn fit(
         (gw, gh, target, counted)
     };
     let score_on = |(gw, gh, target, counted): &(usize, usize, Vec<f32>, Vec<bool>), step: usize, kx: f32, ky: f32| -> f64 {
-        let (cover, _) = project(object, (x0, y0), (rw, rh), step, kx, ky, base, false);
+        let (cover, _) = project(silhouette, (x0, y0), (rw, rh), step, kx, ky, base, false);
         let cover = box_blur3(&cover, *gw, *gh, 1);
         let (mut ts, mut ss) = (0.0f64, 0.0f64);
         for g in 0..gw * gh {
@@ -292,37 +291,19 @@ pub fn fit(
     if seeds.is_empty() {
         return None;
     }
-    // Refine each on the step-4 grid, halving the steps.
-    let refine_light = |(mut kx, mut ky): (f32, f32), rounds: std::ops::Range<usize>| -> (f32, f32) {
-        let mut span = (0.08f32, ky.abs() * 0.12);
-        for _ in rounds {
-            let score = |kx: f32, ky: f32| score_on(&fine, 4, kx, ky);
-            let mut local = (score(kx, ky), kx, ky);
-            for dx in [-1.0f32, 0.0, 1.0] {
-                for dy in [-1.0f32, 0.0, 1.0] {
-                    let (cx, cy) = (kx + dx * span.0, ky + dy * span.1);
-                    if cy.abs() < 0.05 || cy.signum() != ky.signum() {
-                        continue;
-                    }
-                    let s = score(cx, cy);
-                    if s > local.0 {
-                        local = (s, cx, cy);
-                    }
-                }
-            }
-            (kx, ky) = (local.1, local.2);
-            span = (span.0 * 0.5, span.1 * 0.5);
-        }
+    // Refine each on the step-4 grid.
+    let refine_light = |(kx, ky): (f32, f32)| -> (f32, f32) {
+        let (kx, ky, _) = pattern_search((kx, ky), (0.08, ky.abs() * 0.12), 4, -score_on(&fine, 4, kx, ky), |kx, ky| -score_on(&fine, 4, kx, ky));
         (kx, ky)
     };
-    let lights: Vec<(f32, f32)> = seeds.par_iter().map(|&l| refine_light(l, 0..4)).collect();
+    let lights: Vec<(f32, f32)> = seeds.par_iter().map(|&l| refine_light(l)).collect();
     // Every other pixel each way is plenty for a handful of numbers; every fourth for choices.
     let idx: Vec<usize> = (0..rw * rh).filter(|&i| usable[i] && (i % rw) % 2 == 0 && (i / rw) % 2 == 0).collect();
     let sparse: Vec<usize> = idx.iter().copied().filter(|&i| (i % rw) % 4 == 0 && (i / rw) % 4 == 0).collect();
     let raw_lum: Vec<f32> = raw.iter().map(|&d| lum(d)).collect();
-    // Full resolution: penumbra and darkness against each pixel's own deficit.
-    // The seeds are compared on every other pixel (their shapes' sampling holds the sparse set).
-    let shapes: Vec<Shape> = lights.par_iter().map(|&(kx, ky)| Shape::new(object, (x0, y0), (rw, rh), 2, kx, ky, base)).collect();
+    // The refined seeds are compared against each pixel's own deficit, on shapes sampled every
+    // other pixel (which holds the sparse set).
+    let shapes: Vec<Shape> = lights.par_iter().map(|&(kx, ky)| Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base)).collect();
     // The floor's texture makes outliers (a dark stone under the shadow): residuals beyond
     // about 1.5 robust spreads count linearly, not squared.
     let delta = {
@@ -355,26 +336,13 @@ pub fn fit(
     // The chosen light, refined against the photo's own deficits too (the local estimate's
     // score placed it only roughly: its target is the detected region, which may miss part of
     // the shadow or take in a dark patch beside it).
-    let ((mut kx, mut ky), (mut best, soft)) = (lights[pick], fits[pick]);
-    let mut span = (0.04f32, ky.abs() * 0.06);
-    for _ in 0..2 {
-        let around: Vec<(f32, f32)> = [(-1.0f32, -1.0f32), (-1.0, 0.0), (-1.0, 1.0), (0.0, -1.0), (0.0, 1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0)]
-            .iter()
-            .map(|&(dx, dy)| (kx + dx * span.0, ky + dy * span.1))
-            .filter(|&(_, cy)| cy.abs() >= 0.05 && cy.signum() == ky.signum())
-            .collect();
-        let costs: Vec<(f64, f32, f32)> = around.par_iter().map(|&(cx, cy)| (cost(&Shape::new(object, (x0, y0), (rw, rh), 2, cx, cy, base), None, soft), cx, cy)).collect();
-        for (c, cx, cy) in costs {
-            if c < best {
-                (best, kx, ky) = (c, cx, cy);
-            }
-        }
-        span = (span.0 * 0.5, span.1 * 0.5);
-    }
-    let shape = &Shape::new(object, (x0, y0), (rw, rh), 1, kx, ky, base);
+    let ((kx, ky), (best, soft)) = (lights[pick], fits[pick]);
+    let (kx, ky, _) = pattern_search((kx, ky), (0.04, ky.abs() * 0.06), 2, best, |kx, ky| cost(&Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base), None, soft));
+    // Full resolution: penumbra, contact shadow and darkness against each pixel's own deficit.
+    let shape = &Shape::new(silhouette, (x0, y0), (rw, rh), 1, kx, ky, base);
     let soft0 = soft_for(shape, None).1;
     let b0: Vec<f32> = (0..rw * rh).map(|i| shape.coverage(i, soft0)).collect();
-    let contact = fit_contact(object, (x0, y0), (rw, rh), base, &raw_lum, &b0, &sparse, delta);
+    let contact = fit_contact(silhouette, (x0, y0), (rw, rh), base, &raw_lum, &b0, &sparse, delta);
     let soft = soft_for(shape, contact.as_deref()).1;
     let b: Vec<f32> = (0..rw * rh).map(|i| shape.coverage(i, soft)).collect();
     let (mut k, mut kc) = ([0.0f32; 3], [0.0f32; 3]);
@@ -413,6 +381,29 @@ pub fn fit(
         (quality as f32, residual, lit.mean_square().sqrt() as f32)
     };
     Some((Projection { kx, ky, base, soft, k, quality, spread }, model, residual))
+}
+
+/// A light `(kx, ky)` lowering `cost` (which is `at_start` there): each round tries the eight
+/// neighbours `span` away (in parallel; a light never crosses to the other side of the base or
+/// under |ky| 0.05), moves to the best that improves, and halves the span. Returns the light
+/// and its cost.
+fn pattern_search(start: (f32, f32), mut span: (f32, f32), rounds: usize, at_start: f64, cost: impl Fn(f32, f32) -> f64 + Sync) -> (f32, f32, f64) {
+    let ((mut kx, mut ky), mut best) = (start, at_start);
+    for _ in 0..rounds {
+        let around: Vec<(f32, f32)> = [(-1.0f32, -1.0f32), (-1.0, 0.0), (-1.0, 1.0), (0.0, -1.0), (0.0, 1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0)]
+            .iter()
+            .map(|&(dx, dy)| (kx + dx * span.0, ky + dy * span.1))
+            .filter(|&(_, cy)| cy.abs() >= 0.05 && cy.signum() == ky.signum())
+            .collect();
+        let costs: Vec<(f64, f32, f32)> = around.par_iter().map(|&(cx, cy)| (cost(cx, cy), cx, cy)).collect();
+        for (c, cx, cy) in costs {
+            if c < best {
+                (best, kx, ky) = (c, cx, cy);
+            }
+        }
+        span = (span.0 * 0.5, span.1 * 0.5);
+    }
+    (kx, ky, best)
 }
 
 /// Running sums for a mean square and a variance.
