@@ -31,6 +31,27 @@ impl Default for SegmentParams {
     }
 }
 
+/// The colour models a cut is made with.
+#[derive(Clone)]
+struct ColourModels {
+    object: Gmm,
+    /// The surroundings as the photo shows them.
+    surroundings: Gmm,
+    /// The surroundings, and also as a shadow would show them: used in the lower half of the
+    /// object, where the floor it stands on lies in its shadow (see `SHADOW_FACTORS`).
+    shadowed: Gmm,
+}
+
+/// Every `SHADOWED_EVERY`-th sample of the surroundings also enters the shadowed model darkened
+/// by each of `SHADOW_FACTORS` in turn (in the encoded values the cut compares; a shadow scales
+/// them about evenly). Without it the dark floor right under a dark object — its contact
+/// shadow — matches the object's colours better than the lit floor's, and the cut hands the
+/// object a strip of shadow (up to 20 px on the synth set): the shadow is then cut out and
+/// inpainted instead of relit, and the shadow model's contact line sits too low. Synth bench
+/// (object brush): effect PSNR 29.78 → 30.06, the object's alpha error unchanged.
+const SHADOWED_EVERY: usize = 2;
+const SHADOW_FACTORS: [f32; 3] = [0.4, 0.55, 0.7];
+
 /// The region of interest resampled to a grid of `gw × gh` cells.
 struct Grid {
     img: Rgb,
@@ -211,7 +232,7 @@ fn area_resize(img: &Rgb, w: usize, h: usize) -> Rgb {
 }
 
 /// GrabCut rounds over the `unknown` cells. Cells outside `unknown` are fixed: object where
-/// `fixed_fg`, background elsewhere. `models` (object, background) skip the model fitting.
+/// `fixed_fg`, background elsewhere. `models` skip the model fitting.
 /// Returns the labels and the last models.
 #[allow(clippy::too_many_arguments)]
 fn grabcut(
@@ -219,11 +240,11 @@ fn grabcut(
     unknown: &[bool],
     init: &[bool],
     fixed_fg: &[bool],
-    models: Option<&(Gmm, Gmm)>,
+    models: Option<&ColourModels>,
     params: &SegmentParams,
     rng: &mut Rng,
     cancelled: &dyn Fn() -> bool,
-) -> Result<(Vec<bool>, Option<(Gmm, Gmm)>), Cancelled> {
+) -> Result<(Vec<bool>, Option<ColourModels>), Cancelled> {
     let (w, h) = (img.w, img.h);
     let px = &img.px;
     let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
@@ -259,16 +280,26 @@ fn grabcut(
         if cancelled() {
             return Err(Cancelled);
         }
-        let (fg_model, bg_model) = match models {
+        let models = match models {
             Some(m) => m.clone(),
             None => {
                 let fg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| fg[i]).map(|i| px[i]).collect();
                 let bg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| !fg[i]).map(|i| px[i]).collect();
-                match (Gmm::fit(&fg_samples, params.components, 20_000, rng), Gmm::fit(&bg_samples, params.components, 20_000, rng)) {
-                    (Some(f), Some(b)) => (f, b),
+                let mut with_shadow = bg_samples.clone();
+                with_shadow.extend(bg_samples.iter().step_by(SHADOWED_EVERY).zip(SHADOW_FACTORS.iter().cycle()).map(|(p, &s)| p.map(|v| v * s)));
+                let fit = |samples: &[[f32; 3]], rng: &mut Rng| Gmm::fit(samples, params.components, 20_000, rng);
+                match (fit(&fg_samples, rng), fit(&bg_samples, rng), fit(&with_shadow, rng)) {
+                    (Some(object), Some(surroundings), Some(shadowed)) => ColourModels { object, surroundings, shadowed },
                     _ => break,
                 }
             }
+        };
+        // The lower half of the object as it stands now (the floor's side).
+        let low = {
+            let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
+            let first = rows.next().unwrap_or(0);
+            let last = rows.last().unwrap_or(first);
+            (first + last) as f32 / 2.0
         };
         let mut g = GraphBuilder::new(count);
         for y in 0..h {
@@ -277,7 +308,8 @@ fn grabcut(
                 if unknown[i] {
                     let c = &px[i];
                     // Source side = object: labelling background costs the background's −ln p.
-                    g.add_terminal(node[i] as usize, bg_model.cost(c), fg_model.cost(c));
+                    let bg = if y as f32 >= low { &models.shadowed } else { &models.surroundings };
+                    g.add_terminal(node[i] as usize, bg.cost(c), models.object.cost(c));
                 }
                 for &(dx, dy, inv_dist) in &offsets {
                     let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -308,7 +340,7 @@ fn grabcut(
                 fg[i] = new;
             }
         }
-        last_models = Some((fg_model, bg_model));
+        last_models = Some(models);
         if changed * 1000 < count {
             break;
         }
@@ -490,6 +522,46 @@ mod tests {
         let object = Mask::from_fn(w as u32, h as u32, |x, y| frame(x as f32, y as f32));
         let brush = Mask::from_fn(w as u32, h as u32, |x, y| (26..134).contains(&x) && (16..104).contains(&y));
         let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();
+        assert!(wrong < 150, "{wrong} pixels wrong");
+    }
+
+    /// A dark object on a light floor, its soft contact shadow right under it and brushed with
+    /// it: the shadowed floor is darker than the lit floor, but it is still floor. (Without the
+    /// shadowed surroundings model the cut took 648 of the shadow's pixels.)
+    #[test]
+    fn the_contact_shadow_under_a_dark_object_stays_floor() {
+        let (w, h) = (160, 120);
+        let mut rng = Rng::new(7);
+        let object = Mask::from_fn(w as u32, h as u32, |x, y| (50..110).contains(&x) && (20..80).contains(&y));
+        // A soft contact shadow: darkest at the base, fading out over 14 px down and 8 px beyond
+        // the sides.
+        let darkness = |x: usize, y: usize| -> f32 {
+            if y < 80 {
+                return 0.0;
+            }
+            let down = 1.0 - (y - 80) as f32 / 14.0;
+            let side = 1.0 - ((50.0 - x as f32).max(x as f32 - 109.0).max(0.0) / 8.0);
+            0.6 * down.clamp(0.0, 1.0) * side.clamp(0.0, 1.0)
+        };
+        let shadow = |x: usize, y: usize| darkness(x, y) > 0.2;
+        let mut img = Rgb::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                let t = 0.04 * rng.normal();
+                let floor = [0.75 + t, 0.68 + t, 0.55 + t];
+                img.px[i] = if object.at(i) {
+                    [0.15 + 0.5 * t, 0.18, 0.3]
+                } else {
+                    floor.map(|v| v * (1.0 - darkness(x, y)))
+                };
+            }
+        }
+        let brush = object.dilate(14.0);
+        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let taken = (0..w * h).filter(|&i| seg.at(i) && shadow(i % w, i / w)).count();
+        assert!(taken < 40, "{taken} shadow pixels taken as object");
         let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();
         assert!(wrong < 150, "{wrong} pixels wrong");
     }
