@@ -248,21 +248,32 @@ fn grabcut(
     let (w, h) = (img.w, img.h);
     let px = &img.px;
     let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
-    // β from the mean squared colour difference of neighbours (Rother et al.).
+    // β from the mean squared colour difference of neighbours (Rother et al.); likewise for the
+    // shading-free difference (`chroma_diff2`).
     let offsets: [(isize, isize, f32); 4] = [(1, 0, 1.0), (0, 1, 1.0), (1, 1, std::f32::consts::FRAC_1_SQRT_2), (-1, 1, std::f32::consts::FRAC_1_SQRT_2)];
-    let (mut sum, mut n) = (0.0f64, 0usize);
+    let (mut sum, mut sum_chroma, mut n) = (0.0f64, 0.0f64, 0usize);
     for y in 0..h {
         for x in 0..w {
             for &(dx, dy, _) in &offsets {
                 let (nx, ny) = (x as isize + dx, y as isize + dy);
                 if nx >= 0 && (nx as usize) < w && (ny as usize) < h {
-                    sum += diff2(&px[y * w + x], &px[ny as usize * w + nx as usize]) as f64;
+                    let (a, b) = (&px[y * w + x], &px[ny as usize * w + nx as usize]);
+                    sum += diff2(a, b) as f64;
+                    sum_chroma += chroma_diff2(a, b) as f64;
                     n += 1;
                 }
             }
         }
     }
-    let beta = if sum > 0.0 { (n as f64 / (2.0 * sum)) as f32 } else { 0.0 };
+    let beta_of = |sum: f64| if sum > 0.0 { (n as f64 / (2.0 * sum)) as f32 } else { 0.0 };
+    let (beta, beta_chroma) = (beta_of(sum), beta_of(sum_chroma));
+    // The lower half of the object as it stands (the floor's side, where its shadow may lie).
+    let low = {
+        let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
+        let first = rows.next().unwrap_or(0);
+        let last = rows.last().unwrap_or(first);
+        (first + last) as f32 / 2.0
+    };
     // Node index of each unknown cell.
     let mut node = vec![u32::MAX; w * h];
     let mut count = 0usize;
@@ -294,13 +305,6 @@ fn grabcut(
                 }
             }
         };
-        // The lower half of the object as it stands now (the floor's side).
-        let low = {
-            let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
-            let first = rows.next().unwrap_or(0);
-            let last = rows.last().unwrap_or(first);
-            (first + last) as f32 / 2.0
-        };
         let mut g = GraphBuilder::new(count);
         for y in 0..h {
             for x in 0..w {
@@ -317,7 +321,16 @@ fn grabcut(
                         continue;
                     }
                     let j = ny as usize * w + nx as usize;
-                    let wgt = params.gamma * inv_dist * (-beta * diff2(&px[i], &px[j])).exp();
+                    // In the lower half a shadow's outer edge is a strong colour edge the cut
+                    // would gladly follow, handing the object the shadow inside it: there an
+                    // edge counts by the mean of its colour and its shading-free contrast, so
+                    // a change of brightness alone is only half an edge.
+                    let contrast = if y as f32 >= low && ny as f32 >= low {
+                        0.5 * (beta * diff2(&px[i], &px[j]) + beta_chroma * chroma_diff2(&px[i], &px[j]))
+                    } else {
+                        beta * diff2(&px[i], &px[j])
+                    };
+                    let wgt = params.gamma * inv_dist * (-contrast).exp();
                     // A fixed neighbour turns the edge into a terminal cost.
                     let fixed_cost = |g: &mut GraphBuilder, node_i: usize, other: usize| {
                         if fixed_fg[other] { g.add_terminal(node_i, wgt, 0.0) } else { g.add_terminal(node_i, 0.0, wgt) }
@@ -346,6 +359,17 @@ fn grabcut(
         }
     }
     Ok((fg, last_models))
+}
+
+/// The squared difference of two colours each divided by its own brightness (plus a little,
+/// so that near-black noise does not dominate): a shadow, which scales a colour, leaves it
+/// unchanged.
+fn chroma_diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
+    let unshaded = |p: &[f32; 3]| {
+        let m = (p[0] + p[1] + p[2]) / 3.0 + 0.02;
+        p.map(|v| v / m)
+    };
+    diff2(&unshaded(a), &unshaded(b))
 }
 
 fn diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
