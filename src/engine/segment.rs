@@ -248,8 +248,17 @@ fn grabcut(
     let (w, h) = (img.w, img.h);
     let px = &img.px;
     let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
+    // Each colour divided by its own brightness (plus a little, so near-black noise does not
+    // dominate): a shadow, which scales a colour, leaves it unchanged.
+    let unshaded: Vec<[f32; 3]> = px
+        .iter()
+        .map(|p| {
+            let m = (p[0] + p[1] + p[2]) / 3.0 + 0.02;
+            p.map(|v| v / m)
+        })
+        .collect();
     // β from the mean squared colour difference of neighbours (Rother et al.); likewise for the
-    // shading-free difference (`chroma_diff2`).
+    // shading-free difference.
     let offsets: [(isize, isize, f32); 4] = [(1, 0, 1.0), (0, 1, 1.0), (1, 1, std::f32::consts::FRAC_1_SQRT_2), (-1, 1, std::f32::consts::FRAC_1_SQRT_2)];
     let (mut sum, mut sum_chroma, mut n) = (0.0f64, 0.0f64, 0usize);
     for y in 0..h {
@@ -257,9 +266,9 @@ fn grabcut(
             for &(dx, dy, _) in &offsets {
                 let (nx, ny) = (x as isize + dx, y as isize + dy);
                 if nx >= 0 && (nx as usize) < w && (ny as usize) < h {
-                    let (a, b) = (&px[y * w + x], &px[ny as usize * w + nx as usize]);
-                    sum += diff2(a, b) as f64;
-                    sum_chroma += chroma_diff2(a, b) as f64;
+                    let (i, j) = (y * w + x, ny as usize * w + nx as usize);
+                    sum += diff2(&px[i], &px[j]) as f64;
+                    sum_chroma += diff2(&unshaded[i], &unshaded[j]) as f64;
                     n += 1;
                 }
             }
@@ -326,7 +335,7 @@ fn grabcut(
                     // edge counts by the mean of its colour and its shading-free contrast, so
                     // a change of brightness alone is only half an edge.
                     let contrast = if y as f32 >= low && ny as f32 >= low {
-                        0.5 * (beta * diff2(&px[i], &px[j]) + beta_chroma * chroma_diff2(&px[i], &px[j]))
+                        0.5 * (beta * diff2(&px[i], &px[j]) + beta_chroma * diff2(&unshaded[i], &unshaded[j]))
                     } else {
                         beta * diff2(&px[i], &px[j])
                     };
@@ -359,17 +368,6 @@ fn grabcut(
         }
     }
     Ok((fg, last_models))
-}
-
-/// The squared difference of two colours each divided by its own brightness (plus a little,
-/// so that near-black noise does not dominate): a shadow, which scales a colour, leaves it
-/// unchanged.
-fn chroma_diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
-    let unshaded = |p: &[f32; 3]| {
-        let m = (p[0] + p[1] + p[2]) / 3.0 + 0.02;
-        p.map(|v| v / m)
-    };
-    diff2(&unshaded(a), &unshaded(b))
 }
 
 fn diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {

@@ -297,8 +297,7 @@ pub fn fit(
     }
     // Refine each on the step-4 grid.
     let refine_light = |(kx, ky): (f32, f32)| -> (f32, f32) {
-        let (kx, ky, _) = pattern_search((kx, ky), (0.08, ky.abs() * 0.12), 4, -score_on(&fine, 4, kx, ky), |kx, ky| -score_on(&fine, 4, kx, ky));
-        (kx, ky)
+        pattern_search((kx, ky), (0.08, ky.abs() * 0.12), 4, -score_on(&fine, 4, kx, ky), |kx, ky| -score_on(&fine, 4, kx, ky))
     };
     let lights: Vec<(f32, f32)> = seeds.par_iter().map(|&l| refine_light(l)).collect();
     // Every other pixel each way is plenty for a handful of numbers; every fourth for choices.
@@ -341,7 +340,7 @@ pub fn fit(
     // score placed it only roughly: its target is the detected region, which may miss part of
     // the shadow or take in a dark patch beside it).
     let ((kx, ky), (best, soft)) = (lights[pick], fits[pick]);
-    let (kx, ky, _) = pattern_search((kx, ky), (0.04, ky.abs() * 0.06), 2, best, |kx, ky| cost(&Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base), None, soft));
+    let (kx, ky) = pattern_search((kx, ky), (0.04, ky.abs() * 0.06), 2, best, |kx, ky| cost(&Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base), None, soft));
     // Full resolution: penumbra, contact shadow and darkness against each pixel's own deficit.
     let shape = &Shape::new(silhouette, (x0, y0), (rw, rh), 1, kx, ky, base);
     let soft0 = soft_for(shape, None).1;
@@ -389,9 +388,8 @@ pub fn fit(
 
 /// A light `(kx, ky)` lowering `cost` (which is `at_start` there): each round tries the eight
 /// neighbours `span` away (in parallel; a light never crosses to the other side of the base or
-/// under |ky| 0.05), moves to the best that improves, and halves the span. Returns the light
-/// and its cost.
-fn pattern_search(start: (f32, f32), mut span: (f32, f32), rounds: usize, at_start: f64, cost: impl Fn(f32, f32) -> f64 + Sync) -> (f32, f32, f64) {
+/// under |ky| 0.05), moves to the best that improves, and halves the span.
+fn pattern_search(start: (f32, f32), mut span: (f32, f32), rounds: usize, at_start: f64, cost: impl Fn(f32, f32) -> f64 + Sync) -> (f32, f32) {
     let ((mut kx, mut ky), mut best) = (start, at_start);
     for _ in 0..rounds {
         let around: Vec<(f32, f32)> = [(-1.0f32, -1.0f32), (-1.0, 0.0), (-1.0, 1.0), (0.0, -1.0), (0.0, 1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0)]
@@ -407,7 +405,7 @@ fn pattern_search(start: (f32, f32), mut span: (f32, f32), rounds: usize, at_sta
         }
         span = (span.0 * 0.5, span.1 * 0.5);
     }
-    (kx, ky, best)
+    (kx, ky)
 }
 
 /// Running sums for a mean square and a variance.
