@@ -3,11 +3,10 @@
 //! so the benchmark needs no data files.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use layerdecomp::engine::complete::{complete, CompletionParams};
-use layerdecomp::engine::mask::Mask;
-use layerdecomp::engine::matting::{matte, MattingParams};
-use layerdecomp::engine::raster::Rgb;
-use layerdecomp::engine::rng::Rng;
+use layerdecomp::engine::{
+    Completer, CompletionParams, GuidedFilterMatting, Matter, MattingParams, PatchMatchCompletion, Rng,
+};
+use layerdecomp::raster::{Mask, Rgb};
 
 fn floor(w: usize, h: usize) -> Rgb {
     let mut img = Rgb::new(w, h);
@@ -35,10 +34,13 @@ fn bench(c: &mut Criterion) {
         let hole = disc(w, h, frac);
         let mut group = c.benchmark_group(format!("engine {name}"));
         group.sample_size(10);
+        let (fill, matting) =
+            (PatchMatchCompletion(CompletionParams::default()), GuidedFilterMatting(MattingParams::default()));
+        let nothing_to_avoid = Mask::new(w as u32, h as u32);
         group.bench_function("completion", |b| {
-            b.iter(|| complete(&img, &hole, &CompletionParams::default(), &Rng::new(1), &mut |_| {}, &|| false).unwrap())
+            b.iter(|| fill.complete(&img, &hole, &nothing_to_avoid, &Rng::new(1), &mut |_| {}, &|| false).unwrap())
         });
-        group.bench_function("matting", |b| b.iter(|| matte(&img, &hole, &MattingParams::default(), &|| false).unwrap()));
+        group.bench_function("matting", |b| b.iter(|| matting.matte(&img, &hole, &|| false).unwrap()));
         group.finish();
     }
 }

@@ -1,7 +1,8 @@
 //! Fill a hole in a photo with the completion stage alone (for looking at fills):
 //! cargo run --release --example fill -- PHOTO MASK OUT.png
-use layerdecomp::engine::{complete::{complete, CompletionParams}, mask::Mask, raster::Rgb, rng::Rng};
+use layerdecomp::engine::{Completer, CompletionParams, PatchMatchCompletion, Rng};
 use layerdecomp::io::{import_image, write_png, ImportOptions, PngDepth};
+use layerdecomp::raster::{Mask, Rgb};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -9,7 +10,15 @@ fn main() -> anyhow::Result<()> {
     let img = import_image(args[1].as_ref(), &opts)?.image;
     let mask = Mask::from_image(&import_image(args[2].as_ref(), &opts)?.image);
     let t = std::time::Instant::now();
-    let out = complete(&Rgb::from_premul(&img), &mask, &CompletionParams::default(), &Rng::new(0), &mut |_| {}, &|| false)
+    let out = PatchMatchCompletion(CompletionParams::default())
+        .complete(
+            &Rgb::from_premul(&img),
+            &mask,
+            &Mask::new(img.width(), img.height()),
+            &Rng::new(0),
+            &mut |_| {},
+            &|| false,
+        )
         .map_err(|_| anyhow::anyhow!("cancelled"))?;
     eprintln!("filled in {:.3} s", t.elapsed().as_secs_f64());
     write_png(&out.to_premul(), args[3].as_ref(), PngDepth::Eight)?;

@@ -1,7 +1,8 @@
 //! Print when each stage of a decomposition starts: cargo run --release --example stage_times -- PHOTO MASK
-use std::time::Instant;
-use layerdecomp::engine::{decompose, mask::Mask, DecomposeRequest, Progress};
+use layerdecomp::engine::{decompose, DecomposeRequest, Progress};
 use layerdecomp::io::{import_image, ImportOptions};
+use layerdecomp::raster::Mask;
+use std::time::Instant;
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let img = import_image(a[1].as_ref(), &ImportOptions::default()).unwrap().image;

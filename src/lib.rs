@@ -1,20 +1,24 @@
 //! layerdecomp: peel a photo into editable layers.
 //!
 //! * [`document`]: the layer stack (premultiplied, sRGB-encoded pixels inside).
-//! * [`compositor`]: the CPU reference compositor (the editor's GPU compositor is tested against it).
-//! * [`io`]: image import, PSD / OpenRaster / PNG export, all written atomically.
+//! * [`raster`]: the pixel buffers every part shares (premultiplied images, float rasters, masks).
+//! * [`compositor`]: the CPU reference compositor and the editor's wgpu compositor.
+//! * [`io`]: image import, PSD / OpenRaster / PNG / JPEG export, all written atomically.
 //! * [`engine`]: the decomposition engine (headless, UI-free).
-//! * [`ui`]: the editor.
+//! * [`synth`]: simulated multi-layer images with ground truth (the paper's data pipeline).
+//!
+//! The editor and the command line are the `layerdecomp` binary's; this library has no UI.
 
-pub mod bench;
-pub mod cli;
-mod cli_decompose;
+#![warn(missing_docs)]
+
 pub mod compositor;
 pub mod document;
 pub mod engine;
 pub mod io;
-pub mod ui;
+pub mod raster;
+pub mod synth;
 
 pub use compositor::flatten;
-pub use document::{BlendMode, EffectKind, Layer, LayerId, LayerKind, LayerStack, NewLayer, PremulImage, Transform};
+pub use document::{BlendMode, EffectKind, Layer, LayerId, LayerKind, LayerStack, NewLayer, Transform};
 pub use io::{export, import_image, FileError, ImportOptions};
+pub use raster::{Mask, PremulImage};

@@ -1,18 +1,28 @@
+//! The `layerdecomp` binary: the editor (no subcommand) and the command line, over the library's
+//! engine and exporters. `anyhow` lives here; the library returns typed errors.
+
+mod bench;
+mod cli;
+mod ui;
+
 use std::process::ExitCode;
 
 use clap::Parser;
-use layerdecomp::cli::{self, Cli};
+use cli::Cli;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
     let cli = Cli::parse();
-    let result = cli::run(&cli).and_then(|handled| {
-        if handled {
-            Ok(())
-        } else {
-            layerdecomp::ui::run_editor(cli.file.clone(), cli.editor_options())
-        }
-    });
+    let result =
+        cli::run(&cli).and_then(
+            |handled| {
+                if handled {
+                    Ok(())
+                } else {
+                    ui::run_editor(cli.file.clone(), cli.editor_options())
+                }
+            },
+        );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

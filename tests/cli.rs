@@ -35,9 +35,38 @@ fn compose_then_info_for_psd_ora_and_png() {
     for out in ["out.psd", "out.ora", "pngs"] {
         let out = dir.path().join(out).to_string_lossy().into_owned();
         let run = layerdecomp(&[
-            "compose", "--background", &bg, "--layer", &obj, "--at", "30,20", "--name", "cup", "--layer", &shadow,
-            "--at", "28,34", "--opacity", "0.6", "--blend", "multiply", "--name", "shadow", "--kind", "shadow",
-            "--link", "cup", "--layer", &obj, "--at", "1,1", "--name", "draft", "--hidden", "--out", &out,
+            "compose",
+            "--background",
+            &bg,
+            "--layer",
+            &obj,
+            "--at",
+            "30,20",
+            "--name",
+            "cup",
+            "--layer",
+            &shadow,
+            "--at",
+            "28,34",
+            "--opacity",
+            "0.6",
+            "--blend",
+            "multiply",
+            "--name",
+            "shadow",
+            "--kind",
+            "shadow",
+            "--link",
+            "cup",
+            "--layer",
+            &obj,
+            "--at",
+            "1,1",
+            "--name",
+            "draft",
+            "--hidden",
+            "--out",
+            &out,
         ]);
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         if out.ends_with("pngs") {
@@ -51,7 +80,13 @@ fn compose_then_info_for_psd_ora_and_png() {
         let text = String::from_utf8_lossy(&info.stdout);
         assert!(text.contains("80×60, 4 layers"), "{text}");
         let shadow_line = text.lines().find(|l| l.contains("shadow")).unwrap();
-        assert!(shadow_line.contains("28") && shadow_line.contains("34") && shadow_line.contains("60%") && shadow_line.contains("multiply"), "{shadow_line}");
+        assert!(
+            shadow_line.contains("28")
+                && shadow_line.contains("34")
+                && shadow_line.contains("60%")
+                && shadow_line.contains("multiply"),
+            "{shadow_line}"
+        );
         let draft_line = text.lines().find(|l| l.contains("draft")).unwrap();
         assert!(draft_line.trim_end().ends_with("no"), "{draft_line}");
         // Top first: draft above shadow above cup above the background.
@@ -86,12 +121,22 @@ fn bad_input_gives_one_clear_line_and_a_nonzero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let (bg, _, obj) = inputs(dir.path());
     let out = dir.path().join("o.psd").to_string_lossy().into_owned();
-    let corpus = |n: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(n).to_string_lossy().into_owned();
+    let corpus =
+        |n: &str| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(n).to_string_lossy().into_owned();
     expect_failure(&["compose", "--background", "missing.png", "--out", &out], &["missing.png", "cannot read"]);
-    expect_failure(&["compose", "--background", &corpus("truncated.png"), "--out", &out], &["truncated.png", "truncated"]);
-    expect_failure(&["compose", "--background", &bg, "--layer", &corpus("huge-header.png"), "--out", &out], &["huge-header.png", "too large"]);
+    expect_failure(
+        &["compose", "--background", &corpus("truncated.png"), "--out", &out],
+        &["truncated.png", "truncated"],
+    );
+    expect_failure(
+        &["compose", "--background", &bg, "--layer", &corpus("huge-header.png"), "--out", &out],
+        &["huge-header.png", "too large"],
+    );
     expect_failure(&["compose", "--background", &bg, "--opacity", "0.5", "--out", &out], &["--opacity", "--layer"]);
-    expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--opacity", "7", "--out", &out], &["--opacity 7"]);
+    expect_failure(
+        &["compose", "--background", &bg, "--layer", &obj, "--opacity", "7", "--out", &out],
+        &["--opacity 7"],
+    );
     expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--blend", "screen", "--out", &out], &["screen"]);
     expect_failure(&["compose", "--background", &bg, "--layer", &obj, "--at", "3", "--out", &out], &["--at 3"]);
     expect_failure(&["compose", "--background", &bg], &["--out"]);

@@ -5,9 +5,9 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use layerdecomp::engine::mask::Mask;
 use layerdecomp::engine::{decompose, CancelToken, DecomposeRequest, EngineError, Progress};
 use layerdecomp::io::{self, ImportOptions};
+use layerdecomp::raster::Mask;
 use layerdecomp::PremulImage;
 
 /// The engine uses every core it is given; tests that time it run one at a time.
@@ -54,7 +54,14 @@ fn worst_level_difference(stack: &layerdecomp::LayerStack, img: &PremulImage) ->
 }
 
 fn mask_png(m: &Mask, path: &std::path::Path) {
-    let px = m.data().iter().map(|&b| { let v = b as f32; [v, v, v, 1.0] }).collect();
+    let px = m
+        .data()
+        .iter()
+        .map(|&b| {
+            let v = b as f32;
+            [v, v, v, 1.0]
+        })
+        .collect();
     io::write_png(&PremulImage::from_pixels(m.width(), m.height(), px).unwrap(), path, io::PngDepth::Eight).unwrap();
 }
 
@@ -69,12 +76,23 @@ fn layers_written_by_the_cli_recompose_the_input_within_one_level() {
     mask_png(&hint, &fx);
     let out = dir.path().join("out");
     let run = Command::new(env!("CARGO_BIN_EXE_layerdecomp"))
-        .args(["decompose", input.to_str().unwrap(), "--mask", mask.to_str().unwrap(), "--effects-mask", fx.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+        .args([
+            "decompose",
+            input.to_str().unwrap(),
+            "--mask",
+            mask.to_str().unwrap(),
+            "--effects-mask",
+            fx.to_str().unwrap(),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let read = |n: &str| io::import_image(&out.join(n), &ImportOptions::default()).unwrap().image;
-    let (bg, fg, obj, effects) = (read("background.png"), read("foreground.png"), read("object.png"), read("effects.png"));
+    let (bg, fg, obj, effects) =
+        (read("background.png"), read("foreground.png"), read("object.png"), read("effects.png"));
     let original = img.to_straight_rgba8();
     let mut worst = 0u8;
     for (i, (b, f)) in bg.pixels().iter().zip(fg.pixels()).enumerate() {
@@ -184,7 +202,10 @@ fn cancelling_stops_within_100_ms() {
         eprintln!("cancel after {delay_ms} ms (during {at}): stopped in {latency:?}");
         match r {
             Err(EngineError::Cancelled) => {
-                assert!(latency <= Duration::from_millis(500), "cancel after {delay_ms} ms (during {at}) took {latency:?}");
+                assert!(
+                    latency <= Duration::from_millis(500),
+                    "cancel after {delay_ms} ms (during {at}) took {latency:?}"
+                );
                 latencies.push(latency);
             }
             Ok(_) => panic!("finished despite cancel at {delay_ms} ms"),
@@ -247,16 +268,16 @@ fn the_cli_reports_bad_masks_in_one_line() {
 /// A stage can be swapped (as a learned model would be): here the completion.
 struct FlatFill;
 
-impl layerdecomp::engine::stages::Completer for FlatFill {
+impl layerdecomp::engine::Completer for FlatFill {
     fn complete(
         &self,
-        img: &layerdecomp::engine::raster::Rgb,
+        img: &layerdecomp::raster::Rgb,
         hole: &Mask,
         _avoid: &Mask,
-        _rng: &layerdecomp::engine::rng::Rng,
+        _rng: &layerdecomp::engine::Rng,
         progress: &mut dyn FnMut(f32),
         _cancelled: &(dyn Fn() -> bool + Sync),
-    ) -> Result<layerdecomp::engine::raster::Rgb, layerdecomp::engine::Cancelled> {
+    ) -> Result<layerdecomp::raster::Rgb, layerdecomp::engine::Cancelled> {
         let mut out = img.clone();
         for (i, p) in out.px.iter_mut().enumerate() {
             if hole.at(i) {
@@ -271,7 +292,7 @@ impl layerdecomp::engine::stages::Completer for FlatFill {
 #[test]
 fn a_stage_can_be_replaced() {
     let (img, brush, _) = scene(160, 120);
-    let mut stages = layerdecomp::engine::stages::Stages::classical(Default::default());
+    let mut stages = layerdecomp::engine::Stages::classical(Default::default());
     stages.completer = Box::new(FlatFill);
     let d = layerdecomp::engine::decompose_with(&stages, &img, &DecomposeRequest::new(brush)).unwrap();
     let p = d.background.get(72, 60);
@@ -364,12 +385,16 @@ fn a_brushed_shadow_is_relit_not_painted_over() {
     })
     .minus(&brush.dilate(4.0));
     let luma = |p: [f32; 4]| 0.3 * p[0] + 0.59 * p[1] + 0.11 * p[2];
-    let pairs: Vec<(f32, f32)> = (0..img.pixels().len()).filter(|&i| core.at(i)).map(|i| (luma(img.pixels()[i]), luma(d.background.pixels()[i]))).collect();
+    let pairs: Vec<(f32, f32)> = (0..img.pixels().len())
+        .filter(|&i| core.at(i))
+        .map(|i| (luma(img.pixels()[i]), luma(d.background.pixels()[i])))
+        .collect();
     assert!(pairs.len() > 200, "{} pixels", pairs.len());
     let n = pairs.len() as f32;
     let (mi, mb) = (pairs.iter().map(|p| p.0).sum::<f32>() / n, pairs.iter().map(|p| p.1).sum::<f32>() / n);
     let cov = pairs.iter().map(|p| (p.0 - mi) * (p.1 - mb)).sum::<f32>();
-    let (vi, vb) = (pairs.iter().map(|p| (p.0 - mi).powi(2)).sum::<f32>(), pairs.iter().map(|p| (p.1 - mb).powi(2)).sum::<f32>());
+    let (vi, vb) =
+        (pairs.iter().map(|p| (p.0 - mi).powi(2)).sum::<f32>(), pairs.iter().map(|p| (p.1 - mb).powi(2)).sum::<f32>());
     let correlation = cov / (vi * vb).sqrt();
     assert!(correlation > 0.9, "the relit floor follows the photo's grain: correlation {correlation}");
     let gain = mb / mi;
@@ -383,7 +408,10 @@ fn a_protected_shadow_stays_in_the_background() {
     let _one_at_a_time = HEAVY.lock().unwrap_or_else(|e| e.into_inner());
     let (img, brush, shadow) = scene(240, 180);
     let detected = decompose(&img, &DecomposeRequest::new(brush.clone())).unwrap();
-    assert!(detected.effects.iter().any(|e| e.kind == layerdecomp::document::EffectKind::Shadow), "the shadow is found without the remove brush");
+    assert!(
+        detected.effects.iter().any(|e| e.kind == layerdecomp::document::EffectKind::Shadow),
+        "the shadow is found without the remove brush"
+    );
     let mut req = DecomposeRequest::new(brush.clone());
     req.protect = Some(shadow.minus(&brush));
     let d = decompose(&img, &req).unwrap();

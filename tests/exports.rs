@@ -9,12 +9,12 @@ use std::process::Command;
 
 use common::{max_diff, three_layer_document};
 use layerdecomp::compositor::place;
-use layerdecomp::io::{self, ora, png, psd, ImportOptions};
+use layerdecomp::io::{self, ImportOptions};
 use layerdecomp::{flatten, BlendMode, LayerStack, NewLayer, PremulImage};
 
 /// A layer as full-canvas straight RGBA8, as a reader that places it would show it.
 fn layer_canvas_rgba(doc: &LayerStack, i: usize) -> Vec<u8> {
-    png::layer_on_canvas(doc, &doc.layers()[i]).to_straight_rgba8().into_raw()
+    io::layer_on_canvas(doc, &doc.layers()[i]).to_straight_rgba8().into_raw()
 }
 
 #[test]
@@ -33,7 +33,8 @@ fn psd_is_read_back_by_the_psd_crate() {
         let placed = place(ours);
         // The psd crate stores bottom/right inclusive.
         let bounds = (theirs.layer_left(), theirs.layer_top(), theirs.layer_right() + 1, theirs.layer_bottom() + 1);
-        let want = (placed.x, placed.y, placed.x + placed.pixels.width() as i32, placed.y + placed.pixels.height() as i32);
+        let want =
+            (placed.x, placed.y, placed.x + placed.pixels.width() as i32, placed.y + placed.pixels.height() as i32);
         assert_eq!(bounds, want, "layer {i} bounds");
         // The crate does not export its BlendMode type; its Debug name is what we can compare.
         let want_blend = match ours.blend {
@@ -91,7 +92,7 @@ fn psd_is_composited_by_psd_tools_like_our_cpu_compositor() {
 fn psd_merged_image_is_our_flattened_image() {
     // Readers that ignore layers show the merged image section.
     let doc = three_layer_document();
-    let bytes = psd::encode_psd(&doc).unwrap();
+    let bytes = io::encode_psd(&doc).unwrap();
     let file = ::psd::Psd::from_bytes(&bytes).unwrap();
     let ours = flatten(&doc).to_straight_rgba8();
     assert_eq!(max_diff(&file.rgba(), ours.as_raw()), 0);
@@ -102,7 +103,7 @@ fn psd_info_lists_layers_with_unicode_names() {
     let mut doc = three_layer_document();
     let id = doc.layers()[2].id;
     doc.layer_mut(id).unwrap().name = "Ball — Kugel ⚽".into();
-    let info = psd::read_psd_info(&psd::encode_psd(&doc).unwrap()).unwrap();
+    let info = io::read_psd_info(&io::encode_psd(&doc).unwrap()).unwrap();
     let names: Vec<_> = info.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["Background", "Shadow", "Ball — Kugel ⚽", "Hidden note"]);
     assert_eq!(info.layers.iter().map(|l| l.visible).collect::<Vec<_>>(), [true, true, true, false]);
@@ -112,7 +113,7 @@ fn psd_info_lists_layers_with_unicode_names() {
 fn psd_with_transparent_merged_image_records_its_alpha() {
     let mut doc = LayerStack::new(8, 8);
     doc.push(NewLayer::new("dot", PremulImage::filled(2, 2, [0.5, 0.0, 0.0, 0.5])).at(3.0, 3.0));
-    let bytes = psd::encode_psd(&doc).unwrap();
+    let bytes = io::encode_psd(&doc).unwrap();
     assert_eq!(u16::from_be_bytes([bytes[12], bytes[13]]), 4, "four channels in the header");
     let file = ::psd::Psd::from_bytes(&bytes).unwrap();
     assert_eq!(file.layers()[0].rgba()[(3 * 8 + 3) * 4..][..4], [255, 0, 0, 128]);
@@ -154,7 +155,7 @@ fn ora_round_trips_losslessly() {
 #[test]
 fn ora_zip_layout_follows_the_spec() {
     let doc = scaled_document();
-    let bytes = ora::encode_ora(&doc).unwrap();
+    let bytes = io::encode_ora(&doc).unwrap();
     // The mimetype is the very first entry, stored, so `file` and other tools can sniff it at
     // byte 30 of the archive.
     assert_eq!(&bytes[0..4], b"PK\x03\x04");
@@ -188,13 +189,16 @@ fn ora_layers_show_placed_pixels_to_other_readers() {
     // A reader that knows only OpenRaster places each `src` PNG at x, y: that must reproduce our
     // composite even for the scaled, fractionally placed layer.
     let doc = scaled_document();
-    let bytes = ora::encode_ora(&doc).unwrap();
+    let bytes = io::encode_ora(&doc).unwrap();
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
     let mut xml = String::new();
     zip.by_name("stack.xml").unwrap().read_to_string(&mut xml).unwrap();
     let stripped: String = xml
         .lines()
-        .map(|l| l.split(" layerdecomp:").next().unwrap().trim_end_matches("/>").to_string() + if l.contains("<layer") { "/>" } else { "" })
+        .map(|l| {
+            l.split(" layerdecomp:").next().unwrap().trim_end_matches("/>").to_string()
+                + if l.contains("<layer") { "/>" } else { "" }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     assert!(!stripped.contains("layerdecomp:source"));
@@ -209,7 +213,7 @@ fn ora_layers_show_placed_pixels_to_other_readers() {
         out.write_all(if name == "stack.xml" { stripped.as_bytes() } else { &data }).unwrap();
     }
     let plain = out.finish().unwrap().into_inner();
-    let back = ora::decode_ora(&plain, Path::new("plain.ora"), &ImportOptions::default()).unwrap();
+    let back = io::decode_ora(&plain, Path::new("plain.ora"), &ImportOptions::default()).unwrap();
     let diff = max_diff(flatten(&back).to_straight_rgba8().as_raw(), flatten(&doc).to_straight_rgba8().as_raw());
     assert!(diff <= 1, "{diff}");
     assert!(back.layers().iter().all(|l| l.transform.scale_x == 1.0));
@@ -234,7 +238,7 @@ fn png_export_writes_every_layer_and_the_flattened_image() {
     let files16 = io::export_png_layers(&doc, &dir.path().join("l16"), io::PngDepth::Sixteen).unwrap();
     let back = io::import_image(&files16[1], &ImportOptions::default()).unwrap();
     assert_eq!(back.source_bits, 16);
-    let want = png::layer_on_canvas(&doc, &doc.layers()[1]);
+    let want = io::layer_on_canvas(&doc, &doc.layers()[1]);
     for (g, w) in back.image.pixels().iter().zip(want.pixels()) {
         for c in 0..4 {
             assert!((g[c] - w[c]).abs() < 2e-5, "16-bit PNG keeps the value: {g:?} vs {w:?}");
@@ -272,9 +276,10 @@ fn an_export_failing_midway_leaves_the_previous_file_intact() {
 
     // The disk fills up halfway through writing a new version.
     let second = scaled_document();
-    let bytes = psd::encode_psd(&second).unwrap();
+    let bytes = io::encode_psd(&second).unwrap();
     assert_ne!(bytes, before);
-    let err = io::write_atomically(&path, |w| FailAfter { inner: w, left: bytes.len() / 2 }.write_all(&bytes)).unwrap_err();
+    let err =
+        io::write_atomically(&path, |w| FailAfter { inner: w, left: bytes.len() / 2 }.write_all(&bytes)).unwrap_err();
     assert!(err.to_string().contains("no space left"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), before, "previous file untouched");
 

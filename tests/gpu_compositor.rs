@@ -26,14 +26,26 @@ fn scene_of(stack: &LayerStack, view: View) -> Scene {
             .layers()
             .iter()
             .filter(|l| l.visible)
-            .map(|l| LayerDraw { key: l.id.0, pixels: l.pixels.clone(), transform: l.transform, opacity: l.opacity, blend: l.blend })
+            .map(|l| LayerDraw {
+                key: l.id.0,
+                pixels: l.pixels.clone(),
+                transform: l.transform,
+                opacity: l.opacity,
+                blend: l.blend,
+            })
             .collect(),
         masks: Vec::new(),
     }
 }
 
 fn one_to_one(stack: &LayerStack) -> View {
-    View { canvas_w: stack.width(), canvas_h: stack.height(), offset: [0.0, 0.0], zoom: 1.0, target: [stack.width(), stack.height()] }
+    View {
+        canvas_w: stack.width(),
+        canvas_h: stack.height(),
+        offset: [0.0, 0.0],
+        zoom: 1.0,
+        target: [stack.width(), stack.height()],
+    }
 }
 
 /// Largest per-channel difference between the GPU image and the CPU flatten (both premultiplied
@@ -48,7 +60,11 @@ fn compare(gpu: &image::RgbaImage, cpu: &PremulImage) -> (u8, f64) {
             for k in 0..4 {
                 let d = (layerdecomp::document::to_u8(c[k]) as i32 - g[k] as i32).unsigned_abs() as u8;
                 if d > worst && std::env::var("SHOW_WORST").is_ok() {
-                    eprintln!("worst so far at ({x},{y}) channel {k}: cpu {} gpu {}", layerdecomp::document::to_u8(c[k]), g[k]);
+                    eprintln!(
+                        "worst so far at ({x},{y}) channel {k}: cpu {} gpu {}",
+                        layerdecomp::document::to_u8(c[k]),
+                        g[k]
+                    );
                 }
                 worst = worst.max(d);
                 sum += d as u64;
@@ -60,7 +76,8 @@ fn compare(gpu: &image::RgbaImage, cpu: &PremulImage) -> (u8, f64) {
 
 #[test]
 fn gpu_canvas_matches_cpu_compositor_with_multiply_shadow_and_scaled_layer() {
-    let (adapter, device, queue) = headless_device().expect("a wgpu adapter (lavapipe: apt install mesa-vulkan-drivers)");
+    let (adapter, device, queue) =
+        headless_device().expect("a wgpu adapter (lavapipe: apt install mesa-vulkan-drivers)");
     eprintln!("adapter: {:?}", adapter.get_info().name);
     let (w, h) = (320, 200);
     let mut stack = LayerStack::from_background(pattern(w, h, 1, |_, _| 1.0));
@@ -73,7 +90,10 @@ fn gpu_canvas_matches_cpu_compositor_with_multiply_shadow_and_scaled_layer() {
             .kind(LayerKind::Effect(layerdecomp::EffectKind::Shadow)),
     );
     // An object with a feathered edge at a whole-pixel offset.
-    stack.push(NewLayer::new("object", pattern(80, 90, 3, |x, y| ((x.min(79 - x).min(y).min(89 - y)) as f32 / 6.0).min(1.0))).at(60.0, 30.0));
+    stack.push(
+        NewLayer::new("object", pattern(80, 90, 3, |x, y| ((x.min(79 - x).min(y).min(89 - y)) as f32 / 6.0).min(1.0)))
+            .at(60.0, 30.0),
+    );
     // A scaled, half-transparent layer at a fractional position.
     stack.push(
         NewLayer::new("scaled", pattern(60, 40, 4, |_, y| 0.3 + 0.7 * y as f32 / 40.0))
@@ -174,7 +194,13 @@ fn zoomed_out_view_is_filtered_not_aliased() {
 #[test]
 fn zoomed_out_sample_matches_cpu_resize() {
     let (_, device, queue) = headless_device().expect("a wgpu adapter");
-    let img = layerdecomp::io::import_image_bytes(layerdecomp::ui::SAMPLE_JPEG, std::path::Path::new("s.jpg"), &Default::default()).unwrap().image;
+    let img = layerdecomp::io::import_image_bytes(
+        include_bytes!("../assets/sample.jpg"),
+        std::path::Path::new("s.jpg"),
+        &Default::default(),
+    )
+    .unwrap()
+    .image;
     let stack = LayerStack::from_background(img);
     let z = 0.5;
     let view = View { canvas_w: 1200, canvas_h: 800, offset: [10.0, 20.0], zoom: z, target: [700, 500] };

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::compositor::gpu::{headless_device, GpuCompositor, LayerDraw, Scene, View};
-use crate::document::{BlendMode, PremulImage, Transform};
+use layerdecomp::compositor::gpu::{headless_device, GpuCompositor, LayerDraw, Scene, View};
+use layerdecomp::document::{BlendMode, PremulImage, Transform};
 
 pub struct CanvasBench {
     pub adapter: String,
@@ -60,9 +60,27 @@ pub fn run(w: u32, h: u32, frames: usize, target: [u32; 2], zoom: f32) -> Result
         view,
         checker: true,
         layers: vec![
-            LayerDraw { key: 1, pixels: background.clone(), transform: Transform::default(), opacity: 1.0, blend: BlendMode::Normal },
-            LayerDraw { key: 2, pixels: shadow.clone(), transform: Transform::at(1000.0 + dx, 1900.0), opacity: 0.8, blend: BlendMode::Multiply },
-            LayerDraw { key: 3, pixels: object.clone(), transform: Transform::at(1200.0 + dx, 1000.0), opacity: 1.0, blend: BlendMode::Normal },
+            LayerDraw {
+                key: 1,
+                pixels: background.clone(),
+                transform: Transform::default(),
+                opacity: 1.0,
+                blend: BlendMode::Normal,
+            },
+            LayerDraw {
+                key: 2,
+                pixels: shadow.clone(),
+                transform: Transform::at(1000.0 + dx, 1900.0),
+                opacity: 0.8,
+                blend: BlendMode::Multiply,
+            },
+            LayerDraw {
+                key: 3,
+                pixels: object.clone(),
+                transform: Transform::at(1200.0 + dx, 1000.0),
+                opacity: 1.0,
+                blend: BlendMode::Normal,
+            },
         ],
         masks: Vec::new(),
     };

@@ -2,7 +2,7 @@
 //!
 //! Colour space: every blend here operates on **sRGB-encoded**, premultiplied values (as
 //! Photoshop's default, GIMP's perceptual mode, Krita and psd-tools do), never on linear light.
-//! The formulas are those of `shared/notes/layer-math.md` (W3C Compositing and Blending Level 1):
+//! The formulas are those of docs/layer-math.md (W3C Compositing and Blending Level 1):
 //!
 //! * effective source alpha `α = a·o` (pixel alpha times layer opacity),
 //! * Normal:   `Cp = Sp·o + (1 − α)·Bp`
@@ -24,8 +24,11 @@ use crate::document::{BlendMode, Layer, LayerStack, NewLayer, PremulImage, Px, T
 /// multiplied by the layer's opacity). May extend beyond the canvas.
 #[derive(Debug)]
 pub struct Placed<'a> {
+    /// Canvas column of the pixels' left edge.
     pub x: i32,
+    /// Canvas row of the pixels' top edge.
     pub y: i32,
+    /// The layer's pixels on the canvas grid (borrowed when no resampling was needed).
     pub pixels: Cow<'a, PremulImage>,
 }
 
@@ -38,12 +41,7 @@ pub fn blend_pixel(backdrop: Px, src: Px, opacity: f32, mode: BlendMode) -> Px {
     let keep = 1.0 - alpha;
     let ar = alpha + ab * keep;
     match mode {
-        BlendMode::Normal => [
-            s[0] + keep * backdrop[0],
-            s[1] + keep * backdrop[1],
-            s[2] + keep * backdrop[2],
-            ar,
-        ],
+        BlendMode::Normal => [s[0] + keep * backdrop[0], s[1] + keep * backdrop[1], s[2] + keep * backdrop[2], ar],
         BlendMode::Multiply => {
             let c = |i: usize| keep * backdrop[i] + (1.0 - ab) * s[i] + s[i] * backdrop[i];
             [c(0), c(1), c(2), ar]
@@ -168,7 +166,8 @@ pub fn flatten(stack: &LayerStack) -> PremulImage {
 /// An image resampled to `w × h` (box-filtered when shrinking), via `place`.
 pub fn resized(img: &PremulImage, w: u32, h: u32) -> PremulImage {
     let mut stack = LayerStack::new(w, h);
-    let t = Transform { x: 0.0, y: 0.0, scale_x: w as f32 / img.width() as f32, scale_y: h as f32 / img.height() as f32 };
+    let t =
+        Transform { x: 0.0, y: 0.0, scale_x: w as f32 / img.width() as f32, scale_y: h as f32 / img.height() as f32 };
     stack.push(NewLayer::new("resized", img.clone()).transform(t));
     flatten(&stack)
 }

@@ -4,11 +4,9 @@
 //! layers (shadow, reflection, ...) through `Layer::linked_to`, so moving or scaling an object moves
 //! its effects with it (`LayerStack::translate_group`, `LayerStack::scale_group`).
 
-mod raster;
-
 use std::sync::Arc;
 
-pub use raster::{premultiply, to_u16, to_u8, unpremultiply, PremulImage, Px};
+pub use crate::raster::{premultiply, to_u16, to_u8, unpremultiply, PremulImage, Px};
 
 /// How a layer's colour combines with what is below it. Both operate on sRGB-encoded values
 /// (see `crate::compositor::cpu`), as Photoshop's default does.
@@ -30,6 +28,7 @@ impl BlendMode {
         }
     }
 
+    /// `normal` or `multiply` (the names files and the command line use).
     pub fn from_name(name: &str) -> Option<Self> {
         match name.to_ascii_lowercase().as_str() {
             "normal" | "over" | "src-over" => Some(BlendMode::Normal),
@@ -42,8 +41,11 @@ impl BlendMode {
 /// What a visual effect layer represents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EffectKind {
+    /// A cast or contact shadow.
     Shadow,
+    /// A reflection on a glossy surface.
     Reflection,
+    /// Anything else brushed as the object's effect (glow, smoke).
     Other,
 }
 
@@ -60,6 +62,7 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
+    /// The kind's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             LayerKind::Background => "background",
@@ -70,6 +73,7 @@ impl LayerKind {
         }
     }
 
+    /// The kind named `name` (see `name`).
     pub fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             "background" => LayerKind::Background,
@@ -86,9 +90,13 @@ impl LayerKind {
 /// from `(x + u·scale_x, y + v·scale_y)` to `(x + (u+1)·scale_x, y + (v+1)·scale_y)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Transform {
+    /// Canvas x of the layer's left edge.
     pub x: f32,
+    /// Canvas y of the layer's top edge.
     pub y: f32,
+    /// Canvas pixels per layer pixel, horizontally.
     pub scale_x: f32,
+    /// Canvas pixels per layer pixel, vertically.
     pub scale_y: f32,
 }
 
@@ -130,16 +138,22 @@ pub struct LayerId(pub u64);
 /// One layer: pixels plus how they are placed and blended.
 #[derive(Clone, Debug)]
 pub struct Layer {
+    /// Stable identity within its stack.
     pub id: LayerId,
+    /// The name layer panels show.
     pub name: String,
     /// Shared, so that copying a document (an undo snapshot, a frame handed to the GPU) costs
     /// no pixels; `Arc::make_mut` copies on write.
     pub pixels: Arc<PremulImage>,
+    /// Where its pixels land on the canvas.
     pub transform: Transform,
     /// Layer opacity in `[0, 1]`, multiplied into the pixels' own alpha.
     pub opacity: f32,
+    /// How it combines with what is below.
     pub blend: BlendMode,
+    /// Hidden layers are kept but not drawn.
     pub visible: bool,
+    /// What it is in the decomposition's terms.
     pub kind: LayerKind,
     /// For effect layers: the object layer they belong to and travel with.
     pub linked_to: Option<LayerId>,
@@ -157,13 +171,21 @@ pub struct LayerStack {
 /// What to create a layer from; the stack assigns the id.
 #[derive(Clone, Debug)]
 pub struct NewLayer {
+    /// The name layer panels show.
     pub name: String,
+    /// Premultiplied pixels.
     pub pixels: PremulImage,
+    /// Where its pixels land on the canvas (default: the origin, unscaled).
     pub transform: Transform,
+    /// Opacity in [0, 1] (default 1).
     pub opacity: f32,
+    /// Blend mode (default Normal).
     pub blend: BlendMode,
+    /// Shown (default) or hidden.
     pub visible: bool,
+    /// What it is (default an object).
     pub kind: LayerKind,
+    /// The object it moves with, if it is one's effect.
     pub linked_to: Option<LayerId>,
 }
 
@@ -182,36 +204,43 @@ impl NewLayer {
         }
     }
 
+    /// Place its top-left corner at canvas `(x, y)`.
     pub fn at(mut self, x: f32, y: f32) -> Self {
         self.transform = Transform::at(x, y);
         self
     }
 
+    /// Place it with `t`.
     pub fn transform(mut self, t: Transform) -> Self {
         self.transform = t;
         self
     }
 
+    /// Set its opacity.
     pub fn opacity(mut self, o: f32) -> Self {
         self.opacity = o.clamp(0.0, 1.0);
         self
     }
 
+    /// Set its blend mode.
     pub fn blend(mut self, b: BlendMode) -> Self {
         self.blend = b;
         self
     }
 
+    /// Show or hide it.
     pub fn visible(mut self, v: bool) -> Self {
         self.visible = v;
         self
     }
 
+    /// Set what it is.
     pub fn kind(mut self, k: LayerKind) -> Self {
         self.kind = k;
         self
     }
 
+    /// Make it move with the layer `id` (an effect with its object).
     pub fn linked_to(mut self, id: LayerId) -> Self {
         self.linked_to = Some(id);
         self
@@ -231,10 +260,12 @@ impl LayerStack {
         stack
     }
 
+    /// Canvas width in pixels.
     pub fn width(&self) -> u32 {
         self.width
     }
 
+    /// Canvas height in pixels.
     pub fn height(&self) -> u32 {
         self.height
     }
@@ -262,18 +293,22 @@ impl LayerStack {
         id
     }
 
+    /// The stack position (0 = bottom) of layer `id`.
     pub fn index_of(&self, id: LayerId) -> Option<usize> {
         self.layers.iter().position(|l| l.id == id)
     }
 
+    /// The layer `id`.
     pub fn layer(&self, id: LayerId) -> Option<&Layer> {
         self.layers.iter().find(|l| l.id == id)
     }
 
+    /// The layer `id`, to change it.
     pub fn layer_mut(&mut self, id: LayerId) -> Option<&mut Layer> {
         self.layers.iter_mut().find(|l| l.id == id)
     }
 
+    /// The first layer (from the bottom) called `name`.
     pub fn by_name(&self, name: &str) -> Option<&Layer> {
         self.layers.iter().find(|l| l.name == name)
     }

@@ -5,12 +5,13 @@
 
 use rayon::prelude::*;
 
-use super::mask::{Mask, Rect};
-use super::raster::Rgb;
 use super::rng::Rng;
 use super::Cancelled;
+use crate::raster::Rgb;
+use crate::raster::{Mask, Rect};
 
 #[derive(Clone, Debug)]
+/// How the background is filled: PatchMatch with EM voting over an image pyramid.
 pub struct CompletionParams {
     /// Patch side (odd).
     pub patch: usize,
@@ -32,6 +33,7 @@ impl Default for CompletionParams {
     }
 }
 
+#[cfg(test)]
 /// Fill `hole` in `img`. Pixels outside the hole are returned unchanged.
 pub fn complete(
     img: &Rgb,
@@ -86,7 +88,6 @@ struct Level {
     avoid: Vec<bool>,
 }
 
-#[allow(clippy::too_many_arguments)]
 fn fill(
     img: Rgb,
     hole: Vec<bool>,
@@ -96,14 +97,99 @@ fn fill(
     progress: &mut dyn FnMut(f32),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Rgb, Cancelled> {
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let r = params.patch / 2;
-    // Pyramid: halve until the hole is about `coarse_hole_size` across, keeping room for patches.
+    let levels = pyramid(Level { img, hole, avoid }, params);
+    let n_levels = levels.len();
+    // Work units per level ∝ pixels × iterations, for progress.
+    let iters: Vec<usize> = (0..n_levels)
+        .map(|l| {
+            let from_coarsest = n_levels - 1 - l;
+            (params.em_iterations >> from_coarsest.min(3)).max(2)
+        })
+        .collect();
+    let work: Vec<f32> = (0..n_levels).map(|l| (levels[l].img.w * levels[l].img.h) as f32 * iters[l] as f32).collect();
+    let total_work: f32 = work.iter().sum();
+    let mut done_work = 0.0f32;
+
+    let mut nnf: Option<Vec<(u32, u32)>> = None;
+    let mut current: Option<Rgb> = None;
+    for l in (0..n_levels).rev() {
+        let level = &levels[l];
+        let (w, h) = (level.img.w, level.img.h);
+        check()?;
+        let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
+        check()?;
+        if geo.sources.is_empty() {
+            // Nothing to copy from (the hole covers the context): diffuse instead.
+            current = Some(diffuse_fill(&level.img, &level.hole));
+            nnf = None;
+            continue;
+        }
+        let mut lrng = rng.fork(l as u64);
+        let (mut est, mut field) =
+            initial_estimate(level, &geo, current.as_ref().zip(nnf.as_ref()), r, &mut lrng, cancelled)?;
+        check()?;
+        let mut dist = field_distances(&est, &geo, &field, r, cancelled);
+        check()?;
+        let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
+        if current.is_some() {
+            // Copy the fine level's own pixels through the upsampled field right away, instead of
+            // starting from the blurry enlargement of the coarse result.
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0, cancelled);
+            check()?;
+            dist = field_distances(&est, &geo, &field, r, cancelled);
+            check()?;
+        }
+        for it in 0..iters[l] {
+            check()?;
+            for sweep in 0..params.pm_sweeps {
+                let seed = lrng.next_u64();
+                patchmatch_sweep(
+                    &est,
+                    &geo,
+                    &mut field,
+                    &mut dist,
+                    r,
+                    search_radius,
+                    (it + sweep) % 2 == 1,
+                    seed,
+                    cancelled,
+                );
+            }
+            check()?;
+            let last = l == 0 && it + 1 == iters[l];
+            est = vote(
+                &est,
+                &level.hole,
+                &geo,
+                &field,
+                &dist,
+                r,
+                if last { params.final_softness } else { 1.0 },
+                cancelled,
+            );
+            check()?;
+            done_work += work[l] / iters[l] as f32;
+            progress((done_work / total_work).min(1.0));
+        }
+        current = Some(est);
+        nnf = Some(geo.scatter(&field, w, h));
+    }
+    Ok(current.expect("the finest level was filled"))
+}
+
+/// Halve the image (and its hole and avoid maps) until the hole is about `coarse_hole_size`
+/// across, keeping room for patches; finest level first.
+fn pyramid(finest: Level, params: &CompletionParams) -> Vec<Level> {
     let hole_extent = {
-        let m = Mask::from_bytes(img.w as u32, img.h as u32, hole.iter().map(|&b| b as u8).collect()).expect("sizes match");
+        let m =
+            Mask::from_bytes(finest.img.w as u32, finest.img.h as u32, finest.hole.iter().map(|&b| b as u8).collect())
+                .expect("sizes match");
         let (_, _, w, h) = m.bounds().unwrap_or((0, 0, 1, 1));
         w.max(h) as usize
     };
-    let mut levels = vec![Level { img, hole, avoid }];
+    let mut levels = vec![finest];
     loop {
         let last = levels.last().expect("at least one level");
         let extent = hole_extent >> (levels.len() - 1);
@@ -123,114 +209,44 @@ fn fill(
         }
         levels.push(Level { img, hole, avoid });
     }
-    let n_levels = levels.len();
-    // Work units per level ∝ pixels × iterations, for progress.
-    let iters: Vec<usize> = (0..n_levels)
-        .map(|l| {
-            let from_coarsest = n_levels - 1 - l;
-            (params.em_iterations >> from_coarsest.min(3)).max(2)
-        })
-        .collect();
-    let work: Vec<f32> = (0..n_levels).map(|l| (levels[l].img.w * levels[l].img.h) as f32 * iters[l] as f32).collect();
-    let total_work: f32 = work.iter().sum();
-    let mut done_work = 0.0f32;
+    levels
+}
 
-    let mut nnf: Option<Vec<(u32, u32)>> = None;
-    let mut current: Option<Rgb> = None;
-    for l in (0..n_levels).rev() {
-        let level = &levels[l];
-        let (w, h) = (level.img.w, level.img.h);
-        if cancelled() {
-            return Err(Cancelled);
-        }
-        let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
-        if cancelled() {
-            return Err(Cancelled);
-        }
-        if geo.sources.is_empty() {
-            // Nothing to copy from (the hole covers the context): diffuse instead.
-            current = Some(diffuse_fill(&level.img, &level.hole));
-            nnf = None;
-            continue;
-        }
-        let mut lrng = rng.fork(l as u64);
-        // Initial estimate and field.
-        let (mut est, mut field) = match (&current, &nnf) {
-            (Some(prev), Some(prev_nnf)) => {
-                let field = upsample_nnf(prev_nnf, prev.w, prev.h, &geo, &mut lrng);
-                if cancelled() {
-                    return Err(Cancelled);
-                }
-                let mut est = level.img.clone();
-                // Seed the hole with the coarse solution (bilinear, hole pixels only), then vote
-                // from the upsampled field.
-                est.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-                    if cancelled() {
-                        return;
-                    }
-                    for (x, px) in row.iter_mut().enumerate() {
-                        if level.hole[y * w + x] {
-                            *px = prev.sample_for(x, y, w, h);
-                        }
-                    }
-                });
-                if cancelled() {
-                    return Err(Cancelled);
-                }
-                (est, field)
-            }
-            _ => {
-                let est = onion_peel_fill(&level.img, &level.hole, &geo, r, cancelled)?;
-                let field = geo.targets.iter().map(|_| geo.sources[lrng.below(geo.sources.len())]).collect();
-                (est, field)
-            }
-        };
-        if cancelled() {
-            return Err(Cancelled);
-        }
-        let mut dist = field_distances(&est, &geo, &field, r, cancelled);
-        if cancelled() {
-            return Err(Cancelled);
-        }
-        let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
-        if current.is_some() {
-            // Copy the fine level's own pixels through the upsampled field right away, instead of
-            // starting from the blurry enlargement of the coarse result.
-            if cancelled() {
-                return Err(Cancelled);
-            }
-            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0, cancelled);
-            if cancelled() {
-                return Err(Cancelled);
-            }
-            dist = field_distances(&est, &geo, &field, r, cancelled);
-            if cancelled() {
-                return Err(Cancelled);
-            }
-        }
-        for it in 0..iters[l] {
-            if cancelled() {
-                return Err(Cancelled);
-            }
-            for sweep in 0..params.pm_sweeps {
-                let seed = lrng.next_u64();
-                patchmatch_sweep(&est, &geo, &mut field, &mut dist, r, search_radius, (it + sweep) % 2 == 1, seed, cancelled);
-            }
-            if cancelled() {
-                return Err(Cancelled);
-            }
-            let last = l == 0 && it + 1 == iters[l];
-            est = vote(&est, &level.hole, &geo, &field, &dist, r, if last { params.final_softness } else { 1.0 }, cancelled);
-            if cancelled() {
-                return Err(Cancelled);
-            }
-            done_work += work[l] / iters[l] as f32;
-            progress((done_work / total_work).min(1.0));
-        }
-        current = Some(est);
-        nnf = Some(geo.scatter(&field, w, h));
+/// A level's starting estimate and field: the coarser level's solution (bilinear, hole pixels
+/// only) with its field upsampled, or at the coarsest level the onion-peel fill and a random field.
+fn initial_estimate(
+    level: &Level,
+    geo: &Geometry,
+    coarser: Option<(&Rgb, &Vec<(u32, u32)>)>,
+    r: usize,
+    lrng: &mut Rng,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<(Rgb, Vec<(u32, u32)>), Cancelled> {
+    let (w, h) = (level.img.w, level.img.h);
+    let Some((prev, prev_nnf)) = coarser else {
+        let est = onion_peel_fill(&level.img, &level.hole, geo, r, cancelled)?;
+        let field = geo.targets.iter().map(|_| geo.sources[lrng.below(geo.sources.len())]).collect();
+        return Ok((est, field));
+    };
+    let field = upsample_nnf(prev_nnf, prev.w, prev.h, geo, lrng);
+    if cancelled() {
+        return Err(Cancelled);
     }
-    Ok(current.expect("the finest level was filled"))
+    let mut est = level.img.clone();
+    est.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        if cancelled() {
+            return;
+        }
+        for (x, px) in row.iter_mut().enumerate() {
+            if level.hole[y * w + x] {
+                *px = prev.sample_for(x, y, w, h);
+            }
+        }
+    });
+    if cancelled() {
+        return Err(Cancelled);
+    }
+    Ok((est, field))
 }
 
 /// Which patch centres need a match (targets) and which may be copied from (sources).
@@ -325,7 +341,13 @@ fn square_dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
 
 /// The patch distance of every target to its current match.
 /// A cancelled call returns early with meaningless values; the caller checks and discards them.
-fn field_distances(est: &Rgb, geo: &Geometry, field: &[(u32, u32)], r: usize, cancelled: &(dyn Fn() -> bool + Sync)) -> Vec<f32> {
+fn field_distances(
+    est: &Rgb,
+    geo: &Geometry,
+    field: &[(u32, u32)],
+    r: usize,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<f32> {
     geo.targets
         .par_iter()
         .zip(field)
@@ -424,7 +446,12 @@ fn patchmatch_sweep(
                     continue;
                 }
                 let (sx, sy) = f[ni - base];
-                try_candidate(sx as i64 - (nx as i64 - tx as i64), sy as i64 - (ny as i64 - ty as i64), &mut best, &mut best_d);
+                try_candidate(
+                    sx as i64 - (nx as i64 - tx as i64),
+                    sy as i64 - (ny as i64 - ty as i64),
+                    &mut best,
+                    &mut best_d,
+                );
             }
             // Random search around the best, radius halving.
             let mut radius = search_radius as f32;
@@ -443,12 +470,23 @@ fn patchmatch_sweep(
 /// EM voting: each hole pixel becomes the weighted mean of what the overlapping patches' matches
 /// say it should be. Weights favour good matches, which keeps texture sharp.
 #[allow(clippy::too_many_arguments)]
-fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[f32], r: usize, softness: f32, cancelled: &(dyn Fn() -> bool + Sync)) -> Rgb {
+fn vote(
+    est: &Rgb,
+    hole: &[bool],
+    geo: &Geometry,
+    field: &[(u32, u32)],
+    dist: &[f32],
+    r: usize,
+    softness: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Rgb {
     let mut sorted: Vec<f32> = dist.to_vec();
     // The median match distance, times `softness`, is the weight scale: small values let the
     // best matches dominate (sharp texture), larger ones average more (less noise).
     let mid = sorted.len() / 2;
-    let sigma2 = (if sorted.is_empty() { 1.0 } else { *sorted.select_nth_unstable_by(mid, f32::total_cmp).1 } * softness).max(1e-6);
+    let sigma2 = (if sorted.is_empty() { 1.0 } else { *sorted.select_nth_unstable_by(mid, f32::total_cmp).1 }
+        * softness)
+        .max(1e-6);
     let (w, h) = (est.w, est.h);
     let r = r as isize;
     let mut out = est.clone();
@@ -480,7 +518,8 @@ fn vote(est: &Rgb, hole: &[bool], geo: &Geometry, field: &[(u32, u32)], dist: &[
                         continue;
                     }
                     let (sx, sy) = field[k as usize];
-                    contrib[n] = (dist[k as usize], est.px[(sy as isize + dy) as usize * w + (sx as isize + dx) as usize]);
+                    contrib[n] =
+                        (dist[k as usize], est.px[(sy as isize + dy) as usize * w + (sx as isize + dx) as usize]);
                     n += 1;
                 }
             }
@@ -525,7 +564,13 @@ fn upsample_nnf(coarse: &[(u32, u32)], cw: usize, ch: usize, geo: &Geometry, rng
 /// each ring's pixels take the centre of the source patch that best matches what is already
 /// known around them (exhaustive search, cheap at this size). Lines and edges that enter the
 /// hole are carried in instead of being averaged away.
-fn onion_peel_fill(img: &Rgb, hole: &[bool], geo: &Geometry, r: usize, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+fn onion_peel_fill(
+    img: &Rgb,
+    hole: &[bool],
+    geo: &Geometry,
+    r: usize,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Rgb, Cancelled> {
     let (w, h) = (img.w, img.h);
     let mut out = img.clone();
     let mut known: Vec<bool> = hole.iter().map(|&b| !b).collect();
@@ -671,7 +716,8 @@ mod tests {
                 damaged.px[y * w + x] = [0.0; 3];
             }
         }
-        let out = complete(&damaged, &hole, &CompletionParams::default(), &Rng::new(1), &mut |_| {}, &|| false).unwrap();
+        let out =
+            complete(&damaged, &hole, &CompletionParams::default(), &Rng::new(1), &mut |_| {}, &|| false).unwrap();
         let mut err = 0.0f32;
         for y in 40..80 {
             for x in 60..100 {
@@ -714,8 +760,14 @@ mod tests {
             let n = out.px.iter().enumerate().filter(|&(i, p)| hole.at(i) && p[1] > p[0]).count();
             n as f32 / hole.count() as f32
         };
-        let fill = |avoid: &Mask| complete_avoiding(&img, &hole, avoid, &CompletionParams::default(), &Rng::new(3), &mut |_| {}, &|| false).unwrap();
-        assert!(green_share(&fill(&Mask::new(w as u32, h as u32))) < 0.05, "without avoid the red around the hole fills it");
+        let fill = |avoid: &Mask| {
+            complete_avoiding(&img, &hole, avoid, &CompletionParams::default(), &Rng::new(3), &mut |_| {}, &|| false)
+                .unwrap()
+        };
+        assert!(
+            green_share(&fill(&Mask::new(w as u32, h as u32))) < 0.05,
+            "without avoid the red around the hole fills it"
+        );
         assert!(green_share(&fill(&red)) > 0.95, "avoiding the red leaves only green to copy");
         // Avoiding everything but the hole leaves no source: the avoid mask is ignored.
         let everything = Mask::from_fn(w as u32, h as u32, |_, _| true);

@@ -1,211 +1,20 @@
 //! `decompose`: photo + rough brush → background, object layer, effect layers, foreground.
 //!
-//! Stages (each behind a trait, so a learned model can replace one): segmentation of the object
-//! inside the brush, matting of its edge, completion of the background behind it, and the
-//! consistency step that makes every layer recompose the input exactly (LayerDecomp's rule
-//! `I = a·F + (1 − a)·B`): where the completed background `B` differs from the photo, the
-//! foreground takes the smallest alpha that explains the photo (minimal-alpha unmixing), so the
-//! rule holds at every pixel by construction.
+//! Stages (each behind a trait in `stages`, so a learned model can replace one): segmentation of
+//! the object inside the brush, matting of its edge, its effects (reflection, shadows) taken out
+//! of the photo, completion of the background behind it, and the consistency step that makes
+//! every layer recompose the input exactly (LayerDecomp's rule `I = a·F + (1 − a)·B`): where the
+//! completed background `B` differs from the photo, the foreground takes the smallest alpha that
+//! explains the photo (minimal-alpha unmixing), so the rule holds at every pixel by construction.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use super::mask::{Mask, Rect};
-use super::raster::{luma, Plane, Rgb};
+use super::request::{DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Stage};
 use super::rng::Rng;
-use super::effects::Relit;
-use super::stages::Stages;
+use super::stages::{ColourSpreader, Relit, Stages};
 use super::Cancelled;
-use crate::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
-
-/// Cancels a running decomposition from another thread.
-#[derive(Clone, Debug, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
-
-impl CancelToken {
-    pub fn new() -> Self {
-        Self::default()
-    }
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-    pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Speed/quality trade-off.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Quality {
-    /// Interactive previews.
-    Fast,
-    #[default]
-    Balanced,
-    /// More EM iterations and PatchMatch sweeps.
-    Best,
-}
-
-/// What the engine is doing, for progress reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Segmenting,
-    Matting,
-    Completing,
-    Effects,
-    Finishing,
-}
-
-impl Stage {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Segmenting => "Finding the object",
-            Stage::Matting => "Refining the edge",
-            Stage::Completing => "Filling the background",
-            Stage::Effects => "Separating shadows and reflections",
-            Stage::Finishing => "Building layers",
-        }
-    }
-}
-
-/// A progress report: the stage and the overall fraction done (never decreases).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Progress {
-    pub stage: Stage,
-    pub fraction: f32,
-}
-
-/// What the user asked for.
-pub struct DecomposeRequest<'a> {
-    /// The brushed object: any non-zero pixel is "object"; may overshoot and miss thin parts.
-    pub object_mask: Mask,
-    /// Shadow/reflection region the user brushed (optional).
-    pub effect_hint: Option<Mask>,
-    /// Pixels that must stay untouched (optional).
-    pub protect: Option<Mask>,
-    pub quality: Quality,
-    pub seed: u64,
-    pub progress: Option<&'a (dyn Fn(Progress) + Sync)>,
-    pub cancel: CancelToken,
-    /// Worker threads; default: all cores but one, so the caller's UI keeps a core.
-    pub threads: Option<usize>,
-    /// Look for the object's shadows when no effect hint is given (default on).
-    pub detect_effects: bool,
-}
-
-impl DecomposeRequest<'_> {
-    pub fn new(object_mask: Mask) -> Self {
-        Self {
-            object_mask,
-            effect_hint: None,
-            protect: None,
-            quality: Quality::default(),
-            seed: 0,
-            progress: None,
-            cancel: CancelToken::new(),
-            threads: None,
-            detect_effects: true,
-        }
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("the {which} mask is {mask_w}×{mask_h} but the image is {image_w}×{image_h}")]
-    MaskSizeMismatch { which: &'static str, mask_w: u32, mask_h: u32, image_w: u32, image_h: u32 },
-    #[error("the object mask is empty: brush over the object first")]
-    EmptyMask,
-    #[error("the mask covers (almost) the whole image: nothing is left to rebuild the background from")]
-    MaskCoversImage,
-    #[error("the image is too small to decompose ({0}×{1}; at least 16×16)")]
-    ImageTooSmall(u32, u32),
-    #[error("cancelled")]
-    Cancelled,
-}
-
-impl From<Cancelled> for EngineError {
-    fn from(_: Cancelled) -> Self {
-        EngineError::Cancelled
-    }
-}
-
-/// A layer cut from the photo: premultiplied pixels and where their top-left corner sits.
-#[derive(Clone, Debug)]
-pub struct PlacedLayer {
-    pub pixels: PremulImage,
-    pub x: i32,
-    pub y: i32,
-}
-
-/// A visual effect of the object (shadow, reflection, ...), as its own layer.
-#[derive(Clone, Debug)]
-pub struct EffectLayer {
-    pub kind: EffectKind,
-    pub layer: PlacedLayer,
-    /// How sure the engine is that this is an effect of the object, in [0, 1].
-    pub confidence: f32,
-}
-
-/// The result: layers that recompose the input.
-#[derive(Clone, Debug)]
-pub struct Decomposition {
-    /// The clean plate, full canvas, opaque.
-    pub background: PremulImage,
-    /// The object, cropped to its bounds.
-    pub object: PlacedLayer,
-    pub effects: Vec<EffectLayer>,
-    /// Object and effects together, full canvas: `over(foreground, background) == input`.
-    pub foreground: PremulImage,
-}
-
-impl Decomposition {
-    /// The effects found, each with how sure the engine is: "shadow (83 %), reflection (57 %)",
-    /// or "no shadow or reflection" — for the editor's message and the CLI's report.
-    pub fn effects_summary(&self) -> String {
-        if self.effects.is_empty() {
-            return "no shadow or reflection".into();
-        }
-        let name = |k: EffectKind| match k {
-            EffectKind::Shadow => "shadow",
-            EffectKind::Reflection => "reflection",
-            EffectKind::Other => "brushed effect",
-        };
-        self.effects.iter().map(|e| format!("{} ({:.0} %)", name(e.kind), 100.0 * e.confidence)).collect::<Vec<_>>().join(", ")
-    }
-
-    /// The layers as a document: background, effects (linked to the object), object on top.
-    pub fn to_layer_stack(&self) -> LayerStack {
-        let mut stack = LayerStack::from_background(self.background.clone());
-        self.clone().add_layers_to(&mut stack, 0, "Object");
-        stack
-    }
-
-    /// Insert the effects (linked to the object) and then the object just above stack position
-    /// `above`; the background is the caller's to place. Returns the object layer's id.
-    pub fn add_layers_to(self, stack: &mut LayerStack, above: usize, object_name: &str) -> LayerId {
-        let object = stack.push(NewLayer::new(object_name, self.object.pixels).at(self.object.x as f32, self.object.y as f32));
-        stack.reorder(object, above + 1);
-        // Effects go below the object; moving the object moves them.
-        let mut counts = [0usize; 3];
-        for (k, e) in self.effects.into_iter().enumerate() {
-            let (name, n) = match e.kind {
-                EffectKind::Shadow => ("Shadow", &mut counts[0]),
-                EffectKind::Reflection => ("Reflection", &mut counts[1]),
-                EffectKind::Other => ("Effect", &mut counts[2]),
-            };
-            *n += 1;
-            let name = if *n == 1 { name.to_string() } else { format!("{name} {n}") };
-            let id = stack.push(
-                NewLayer::new(name, e.layer.pixels)
-                    .at(e.layer.x as f32, e.layer.y as f32)
-                    .kind(LayerKind::Effect(e.kind))
-                    .blend(BlendMode::Normal)
-                    .linked_to(object),
-            );
-            stack.reorder(id, above + 1 + k);
-        }
-        object
-    }
-}
+use crate::document::{EffectKind, PremulImage};
+use crate::raster::{luma, Mask, Plane, Rect, Rgb};
 
 /// Run the default (classical) engine.
 pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
@@ -213,10 +22,14 @@ pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<
 }
 
 /// Run the decomposition with the given stage implementations.
-pub fn decompose_with(stages: &Stages, image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
-    let threads = request.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1)
-    });
+pub fn decompose_with(
+    stages: &Stages,
+    image: &PremulImage,
+    request: &DecomposeRequest<'_>,
+) -> Result<Decomposition, EngineError> {
+    let threads = request
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get().saturating_sub(1).max(1)).unwrap_or(1));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build();
     match pool {
         Ok(pool) => pool.install(|| run(stages, image, request)),
@@ -245,14 +58,100 @@ const MATTE_END: f32 = 0.2;
 const EFFECTS_END: f32 = 0.25;
 const COMPLETE_END: f32 = 0.95;
 
+/// One decomposition's shared context: its stages, request, progress and cancel check.
+struct Run<'a> {
+    stages: &'a Stages,
+    req: &'a DecomposeRequest<'a>,
+    reporter: Reporter<'a>,
+    rng: Rng,
+}
+
+impl Run<'_> {
+    fn cancelled(&self) -> bool {
+        self.req.cancel.is_cancelled()
+    }
+
+    fn checkpoint(&self) -> Result<(), EngineError> {
+        if self.cancelled() {
+            return Err(EngineError::Cancelled);
+        }
+        Ok(())
+    }
+}
+
+/// The object as the cut and the matte found it.
+struct ObjectCut {
+    alpha: Plane,
+    /// Every pixel the object touches, grown 2 px so no edge colour leaks into the fill's context.
+    region: Mask,
+    /// What casts the shadow: the object's solid part (its soft fringe reaches into the shadow).
+    silhouette: Mask,
+}
+
+/// The photo with the object's effects taken out, and where each effect was.
+struct EffectsRemoved {
+    /// The photo with shadows relit and reflections unmixed.
+    photo: Rgb,
+    shadow: Mask,
+    reflection: Mask,
+    /// Brushed effects that are neither (glow, smoke): filled like the object's hole.
+    inpaint: Mask,
+    shadow_confidence: f32,
+    reflection_confidence: f32,
+    hint_confidence: f32,
+}
+
+fn run<'a>(
+    stages: &'a Stages,
+    image: &PremulImage,
+    req: &'a DecomposeRequest<'a>,
+) -> Result<Decomposition, EngineError> {
+    check_request(image, req)?;
+    let run =
+        Run { stages, req, reporter: Reporter { sink: req.progress, last: Mutex::new(0.0) }, rng: Rng::new(req.seed) };
+    run.checkpoint()?;
+    let img = Rgb::from_premul(image);
+    let cut = cut_object(&run, &img)?;
+    run.reporter.report(Stage::Effects, MATTE_END);
+    let mut effects = remove_effects(&run, &img, &cut)?;
+    if let Some(protect) = &req.protect {
+        effects.restore_protected(&img, protect);
+    }
+    run.checkpoint()?;
+    run.reporter.report(Stage::Completing, EFFECTS_END);
+    let mut hole = cut.region.union(&effects.inpaint);
+    if let Some(p) = &req.protect {
+        hole = hole.minus(p);
+    }
+    let completed = fill_hole(&run, &effects, &hole)?;
+    run.reporter.report(Stage::Finishing, COMPLETE_END);
+    run.checkpoint()?;
+    let background = finish_background(&run, &img, completed, &cut, &effects, &hole);
+    run.checkpoint()?;
+    let (fg_alpha, fg_colour) = unmix(&img, &background, &cut.alpha);
+    let foreground = Rgb { w: img.w, h: img.h, px: fg_colour }.with_alpha(&fg_alpha);
+    run.checkpoint()?;
+    let (object, effect_layers) = layers(&foreground, &cut, &effects);
+    run.reporter.report(Stage::Finishing, 1.0);
+    Ok(Decomposition { background: background.to_premul(), object, effects: effect_layers, foreground })
+}
+
 fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), EngineError> {
     if (m.width(), m.height()) != (w, h) {
-        return Err(EngineError::MaskSizeMismatch { which, mask_w: m.width(), mask_h: m.height(), image_w: w, image_h: h });
+        return Err(EngineError::MaskSizeMismatch {
+            which,
+            mask_w: m.width(),
+            mask_h: m.height(),
+            image_w: w,
+            image_h: h,
+        });
     }
     Ok(())
 }
 
-fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
+/// Refuse what cannot be decomposed: a tiny image, masks of another size, an empty brush, or
+/// one that leaves nothing to rebuild the background from.
+fn check_request(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<(), EngineError> {
     let (w, h) = (image.width(), image.height());
     if w < 16 || h < 16 {
         return Err(EngineError::ImageTooSmall(w, h));
@@ -264,7 +163,6 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     if let Some(m) = &req.protect {
         check_size("protect", m, w, h)?;
     }
-    let cancel = || req.cancel.is_cancelled();
     if req.object_mask.is_empty() {
         return Err(EngineError::EmptyMask);
     }
@@ -275,201 +173,216 @@ fn run(stages: &Stages, image: &PremulImage, req: &DecomposeRequest<'_>) -> Resu
     if brushed.count() as f64 > 0.97 * (w as f64 * h as f64) {
         return Err(EngineError::MaskCoversImage);
     }
+    Ok(())
+}
 
-    let reporter = Reporter { sink: req.progress, last: Mutex::new(0.0) };
-    let rng = Rng::new(req.seed);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
-    let img = Rgb::from_premul(image);
-
-    reporter.report(Stage::Segmenting, 0.0);
-    let mut seg = stages.segmenter.segment(&img, &req.object_mask, req.protect.as_ref(), &mut rng.fork(1), &cancel)?;
+/// Segment the object inside the brush, then matte its edge.
+fn cut_object(run: &Run<'_>, img: &Rgb) -> Result<ObjectCut, EngineError> {
+    let (req, stages) = (run.req, run.stages);
+    let cancel = || run.cancelled();
+    run.reporter.report(Stage::Segmenting, 0.0);
+    let mut seg =
+        stages.segmenter.segment(img, &req.object_mask, req.protect.as_ref(), &mut run.rng.fork(1), &cancel)?;
     if seg.count() < 4 {
         // Nothing object-like was found inside the brush: take the brush itself.
         seg = req.object_mask.clone();
     }
-    reporter.report(Stage::Matting, SEGMENT_END);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
-    let alpha = stages.matter.matte(&img, &seg, &cancel)?;
-    reporter.report(Stage::Completing, MATTE_END);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
-
-    // The hole: everything the object touches, a little margin so no edge colour leaks into the
-    // context, and the effect hint.
+    run.reporter.report(Stage::Matting, SEGMENT_END);
+    run.checkpoint()?;
+    let alpha = stages.matter.matte(img, &seg, &cancel)?;
+    run.reporter.report(Stage::Completing, MATTE_END);
+    run.checkpoint()?;
+    let (w, h) = (img.w as u32, img.h as u32);
     let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
-    let object_region = object_px.dilate(2.0);
-    // What casts the shadow: the object's solid part (its soft fringe reaches into the shadow).
     let silhouette = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a >= 0.5) as u8).collect()).expect("sizes match");
+    Ok(ObjectCut { region: object_px.dilate(2.0), silhouette, alpha })
+}
 
-    // Effects: a shadow is relit (its floor is seen, only darker); anything else the user brushed
-    // is filled like the object's hole.
-    reporter.report(Stage::Effects, MATTE_END);
-    let mut work = img.clone();
-    let mut shadow_region = Mask::new(w, h);
-    let mut reflection_region = Mask::new(w, h);
-    let mut inpaint_region = Mask::new(w, h);
-    let (mut shadow_confidence, mut reflection_confidence, mut hint_confidence) = (0.0, 0.0, 0.0);
-    match &req.effect_hint {
-        // What the user brushed is an effect of the object (their brush overrides detection):
-        // the object's reflection in it is unmixed and, if relighting the rest brightens it, the
-        // rest is a shadow, relit like a detected one (its floor is seen, only darker);
-        // otherwise (glow, smoke) it is filled like the object's hole.
-        Some(hint) => {
-            let mut region = hint.minus(&object_region);
-            hint_confidence = 1.0;
-            if let Some(found) = super::reflection::detect_reflection_cancellable(&img, &alpha, &object_region, &cancel)? {
-                let inside = found.region.intersect(&region);
-                for (i, px) in work.px.iter_mut().enumerate() {
-                    if inside.at(i) {
-                        *px = found.image.px[i];
-                    }
-                }
-                region = region.minus(&inside);
-                reflection_region = inside;
-                reflection_confidence = 1.0;
-            }
-            // The user's brush is the region: not extended.
-            match relit_if_shadow(stages, &work, &region, &object_region, &silhouette, false, &cancel)? {
-                Some(relit) => {
-                    work = relit.image;
-                    shadow_region = region;
-                    shadow_confidence = 1.0;
-                }
-                None => inpaint_region = region,
-            }
-        }
-        None if req.detect_effects => {
-            // A reflection first (it follows the mirrored object, which a shadow does not); its
-            // floor is unmixed back, and shadows are then looked for on that floor.
-            if let Some(found) = super::reflection::detect_reflection_cancellable(&img, &alpha, &object_region, &cancel)? {
-                work = found.image;
-                reflection_region = found.region;
-                reflection_confidence = found.confidence;
-            }
-            if let Some((region, conf)) = stages.shadows.detect(&work, &object_region) {
-                let region = region.minus(&reflection_region);
-                if let Some(relit) = relit_if_shadow(stages, &work, &region, &object_region, &silhouette, true, &cancel)? {
-                    work = relit.image;
-                    shadow_region = relit.region.minus(&reflection_region);
-                    shadow_confidence = conf;
-                }
-            }
-        }
+/// Take the object's effects out of the photo: the user's effect brush if there is one (it
+/// overrides detection), else what detection finds (unless turned off).
+fn remove_effects(run: &Run<'_>, img: &Rgb, cut: &ObjectCut) -> Result<EffectsRemoved, Cancelled> {
+    let (w, h) = (img.w as u32, img.h as u32);
+    let mut fx = EffectsRemoved {
+        photo: img.clone(),
+        shadow: Mask::new(w, h),
+        reflection: Mask::new(w, h),
+        inpaint: Mask::new(w, h),
+        shadow_confidence: 0.0,
+        reflection_confidence: 0.0,
+        hint_confidence: 0.0,
+    };
+    match &run.req.effect_hint {
+        Some(hint) => remove_brushed_effects(run, img, cut, hint, &mut fx)?,
+        None if run.req.detect_effects => remove_detected_effects(run, img, cut, &mut fx)?,
         None => {}
     }
-    // What the user marked as "not an effect" (the effect brush's remove mode) stays in the
-    // background as the photo shows it, whatever detection said; an effect mostly brushed away
-    // goes entirely (its fringe beyond the brush with it).
-    if let Some(p) = &req.protect {
-        for region in [&mut shadow_region, &mut reflection_region] {
-            let mut removed = p.intersect(region);
+    Ok(fx)
+}
+
+/// What the user brushed is an effect of the object: the object's reflection in it is unmixed
+/// and, if relighting the rest brightens it, the rest is a shadow, relit like a detected one
+/// (its floor is seen, only darker); otherwise (glow, smoke) it is filled like the object's hole.
+fn remove_brushed_effects(
+    run: &Run<'_>,
+    img: &Rgb,
+    cut: &ObjectCut,
+    hint: &Mask,
+    fx: &mut EffectsRemoved,
+) -> Result<(), Cancelled> {
+    let cancel = || run.cancelled();
+    let mut region = hint.minus(&cut.region);
+    fx.hint_confidence = 1.0;
+    if let Some(found) = run.stages.reflections.remove(img, &cut.alpha, &cut.region, &cancel)? {
+        let inside = found.region.intersect(&region);
+        for (i, px) in fx.photo.px.iter_mut().enumerate() {
+            if inside.at(i) {
+                *px = found.image.px[i];
+            }
+        }
+        region = region.minus(&inside);
+        fx.reflection = inside;
+        fx.reflection_confidence = 1.0;
+    }
+    // The user's brush is the region: not extended.
+    match relit_if_shadow(run, &fx.photo, &region, cut, false)? {
+        Some(relit) => {
+            fx.photo = relit.image;
+            fx.shadow = region;
+            fx.shadow_confidence = 1.0;
+        }
+        None => fx.inpaint = region,
+    }
+    Ok(())
+}
+
+/// A reflection first (it follows the mirrored object, which a shadow does not); its floor is
+/// unmixed back, and shadows are then looked for on that floor.
+fn remove_detected_effects(
+    run: &Run<'_>,
+    img: &Rgb,
+    cut: &ObjectCut,
+    fx: &mut EffectsRemoved,
+) -> Result<(), Cancelled> {
+    let cancel = || run.cancelled();
+    if let Some(found) = run.stages.reflections.remove(img, &cut.alpha, &cut.region, &cancel)? {
+        fx.photo = found.image;
+        fx.reflection = found.region;
+        fx.reflection_confidence = found.confidence;
+    }
+    if let Some((region, conf)) = run.stages.shadows.detect(&fx.photo, &cut.region) {
+        let region = region.minus(&fx.reflection);
+        if let Some(relit) = relit_if_shadow(run, &fx.photo, &region, cut, true)? {
+            fx.photo = relit.image;
+            fx.shadow = relit.region.minus(&fx.reflection);
+            fx.shadow_confidence = conf;
+        }
+    }
+    Ok(())
+}
+
+impl EffectsRemoved {
+    /// What the user marked as "not an effect" (the effect brush's remove mode) stays in the
+    /// background as the photo shows it, whatever detection said; an effect mostly brushed away
+    /// goes entirely (its fringe beyond the brush with it).
+    fn restore_protected(&mut self, img: &Rgb, protect: &Mask) {
+        let w = img.w as u32;
+        for region in [&mut self.shadow, &mut self.reflection] {
+            let mut removed = protect.intersect(region);
             for comp in region.components() {
-                if 2 * comp.iter().filter(|&&i| p.at(i)).count() >= comp.len() {
+                if 2 * comp.iter().filter(|&&i| protect.at(i)).count() >= comp.len() {
                     for i in comp {
                         removed.set(i as u32 % w, i as u32 / w, true);
                     }
                 }
             }
             *region = region.minus(&removed);
-            for (i, px) in work.px.iter_mut().enumerate() {
+            for (i, px) in self.photo.px.iter_mut().enumerate() {
                 if removed.at(i) {
                     *px = img.px[i];
                 }
             }
         }
     }
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
-    reporter.report(Stage::Completing, EFFECTS_END);
+}
 
-    let mut hole = object_region.union(&inpaint_region);
-    if let Some(p) = &req.protect {
-        hole = hole.minus(p);
-    }
+/// Complete the background in `hole`. Relit pixels are estimates (their texture carries the
+/// shading estimate's errors, and a deep shadow's noise amplified): context for the fill, never
+/// its source.
+fn fill_hole(run: &Run<'_>, fx: &EffectsRemoved, hole: &Mask) -> Result<Rgb, Cancelled> {
     let fill_span = COMPLETE_END - EFFECTS_END;
-    // Relit pixels are estimates (their texture carries the shading estimate's errors, and a
-    // deep shadow's noise amplified): context for the fill, never its source.
-    let avoid = shadow_region.union(&reflection_region);
-    let completed = stages.completer.complete(
-        &work,
-        &hole,
-        &avoid,
-        &rng.fork(2),
-        &mut |f| reporter.report(Stage::Completing, EFFECTS_END + fill_span * f),
-        &cancel,
-    )?;
-    reporter.report(Stage::Finishing, COMPLETE_END);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
+    let avoid = fx.shadow.union(&fx.reflection);
+    let progress = &mut |f| run.reporter.report(Stage::Completing, EFFECTS_END + fill_span * f);
+    run.stages.completer.complete(&fx.photo, hole, &avoid, &run.rng.fork(2), progress, &|| run.cancelled())
+}
 
-    // Final background: completed in the hole, relit under shadows, except where nothing covers
-    // the surface (alpha 0, no effect): there the photo *is* the background.
+/// The final background: completed in the hole, relit under shadows, except where nothing covers
+/// the surface (alpha 0, no effect): there the photo *is* the background. Then the object's soft
+/// edge, and quantisation to the 8 bits it is written with *before* unmixing, so the foreground
+/// explains the photo over the file's background, not over a float we never write.
+fn finish_background(
+    run: &Run<'_>,
+    img: &Rgb,
+    completed: Rgb,
+    cut: &ObjectCut,
+    fx: &EffectsRemoved,
+    hole: &Mask,
+) -> Rgb {
     let mut background = completed;
     // The effect regions in full (the hint includes the object's edge, where a contact shadow
     // darkens the seen floor).
-    let effect_any = match &req.effect_hint {
-        Some(hint) => shadow_region.union(hint),
+    let effect_any = match &run.req.effect_hint {
+        Some(hint) => fx.shadow.union(hint),
         // A detected shadow reaches under the object's soft edge (the contact shadow).
-        None => shadow_region.dilate(4.0).union(&reflection_region),
+        None => fx.shadow.dilate(4.0).union(&fx.reflection),
     };
-    let effect_at = |i: usize| effect_any.at(i);
-    for i in 0..(w * h) as usize {
+    for i in 0..img.px.len() {
         // Right next to the object, floor much darker than the fill is its contact shadow (or
         // ambient occlusion): it keeps the fill and goes with the object.
         let contact = luma(img.px[i]) < 0.9 * luma(background.px[i]);
-        if hole.at(i) && alpha.v[i] <= 0.0 && !effect_at(i) && !contact {
+        if hole.at(i) && cut.alpha.v[i] <= 0.0 && !effect_any.at(i) && !contact {
             background.px[i] = img.px[i];
         }
     }
-    refine_edge_background(&img, &alpha, Some(&effect_any), &mut background);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
-    // Quantise the background to the 8 bits it is written with *before* unmixing, so the
-    // foreground explains the photo over the file's background, not over a float we never write.
+    refine_edge_background(img, &cut.alpha, Some(&effect_any), run.stages.edge_colour.as_ref(), &mut background);
     for p in &mut background.px {
         *p = p.map(|v| (v * 255.0).round().clamp(0.0, 255.0) / 255.0);
     }
-    let (fg_alpha, fg_colour) = unmix(&img, &background, &alpha);
-    let foreground = Rgb { w: w as usize, h: h as usize, px: fg_colour }.with_alpha(&fg_alpha);
-    if cancel() {
-        return Err(EngineError::Cancelled);
-    }
+    background
+}
 
-    let object = crop_layer(&foreground, &object_region);
+/// The object and effect layers: the foreground cut by region.
+fn layers(foreground: &PremulImage, cut: &ObjectCut, fx: &EffectsRemoved) -> (PlacedLayer, Vec<EffectLayer>) {
+    let object = crop_layer(foreground, &cut.region);
     let mut effects = Vec::new();
     for (region, kind, confidence) in [
-        (shadow_region.minus(&object_region), EffectKind::Shadow, shadow_confidence),
-        (reflection_region.minus(&object_region).minus(&shadow_region), EffectKind::Reflection, reflection_confidence),
-        (inpaint_region.minus(&object_region), EffectKind::Other, hint_confidence),
+        (fx.shadow.minus(&cut.region), EffectKind::Shadow, fx.shadow_confidence),
+        (fx.reflection.minus(&cut.region).minus(&fx.shadow), EffectKind::Reflection, fx.reflection_confidence),
+        (fx.inpaint.minus(&cut.region), EffectKind::Other, fx.hint_confidence),
     ] {
         if region.is_empty() {
             continue;
         }
-        let layer = crop_layer(&foreground, &region);
+        let layer = crop_layer(foreground, &region);
         if layer.pixels.width() > 0 {
             effects.push(EffectLayer { kind, layer, confidence });
         }
     }
-    reporter.report(Stage::Finishing, 1.0);
-    Ok(Decomposition { background: background.to_premul(), object, effects, foreground })
+    (object, effects)
 }
 
 /// `img` with `region` relit, if it is a shadow (relighting really brightens it); `None` for an
 /// empty region or one relighting leaves as it was.
-#[allow(clippy::too_many_arguments)]
-fn relit_if_shadow(stages: &Stages, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancel: &(dyn Fn() -> bool + Sync)) -> Result<Option<Relit>, Cancelled> {
+fn relit_if_shadow(
+    run: &Run<'_>,
+    img: &Rgb,
+    region: &Mask,
+    cut: &ObjectCut,
+    extend: bool,
+) -> Result<Option<Relit>, Cancelled> {
     if region.is_empty() {
         return Ok(None);
     }
-    let relit = stages.shadows.relight(img, region, object, silhouette, extend, cancel)?;
+    let relit = run.stages.shadows.relight(img, region, &cut.region, &cut.silhouette, extend, &|| run.cancelled())?;
     Ok(is_shadow(img, &relit.image, &relit.region).then_some(relit))
 }
 
@@ -501,9 +414,16 @@ fn is_shadow(img: &Rgb, relit: &Rgb, region: &Mask) -> bool {
 /// alpha is low this observed background replaces the invented fill, so the edge carries no
 /// halo of made-up texture; where alpha is high the fill stays (division by 1 − a would amplify
 /// noise).
-fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, background: &mut Rgb) {
+fn refine_edge_background(
+    img: &Rgb,
+    alpha: &Plane,
+    effect_hint: Option<&Mask>,
+    spreader: &dyn ColourSpreader,
+    background: &mut Rgb,
+) {
     let (w, h) = (img.w, img.h);
-    let band = Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a > 0.0 && a < 1.0) as u8).collect()).expect("sizes match");
+    let band = Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a > 0.0 && a < 1.0) as u8).collect())
+        .expect("sizes match");
     let Some(bounds) = band.bounds() else { return };
     let rect = Rect::grown(bounds, 8, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
@@ -514,7 +434,7 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
     if !solid.iter().any(|&s| s) {
         return;
     }
-    let fg = super::complete::diffuse_from(&crop, &solid, &soft);
+    let fg = spreader.spread(&crop, &solid, &soft);
     for y in 0..rh {
         for x in 0..rw {
             let i = (y0 + y) * w + x0 + x;
@@ -554,7 +474,7 @@ fn refine_edge_background(img: &Rgb, alpha: &Plane, effect_hint: Option<&Mask>, 
 }
 
 /// Smallest alpha ≥ `prior` such that `F = (I − (1 − a)·B) / a` lies in [0, 1] per channel
-/// (the minimal-alpha unmixing of `shared/notes/layer-math.md`), and that `F`.
+/// (the minimal-alpha unmixing of docs/layer-math.md), and that `F`.
 pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
     use rayon::prelude::*;
     img.px
@@ -573,7 +493,8 @@ pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
                 };
                 a = a.max(need.min(1.0));
             }
-            let colour = if a > 0.0 { [0, 1, 2].map(|c| ((ii[c] - (1.0 - a) * b[c]) / a).clamp(0.0, 1.0)) } else { [0.0; 3] };
+            let colour =
+                if a > 0.0 { [0, 1, 2].map(|c| ((ii[c] - (1.0 - a) * b[c]) / a).clamp(0.0, 1.0)) } else { [0.0; 3] };
             (a, colour)
         })
         .unzip()
@@ -605,7 +526,11 @@ fn crop_layer(full: &PremulImage, region: &Mask) -> PlacedLayer {
             px.push(if keep(i) { full.pixels()[i] } else { [0.0; 4] });
         }
     }
-    PlacedLayer { pixels: PremulImage::from_pixels(cw as u32, ch as u32, px).expect("sizes match"), x: x0 as i32, y: y0 as i32 }
+    PlacedLayer {
+        pixels: PremulImage::from_pixels(cw as u32, ch as u32, px).expect("sizes match"),
+        x: x0 as i32,
+        y: y0 as i32,
+    }
 }
 
 #[cfg(test)]
@@ -625,12 +550,16 @@ mod tests {
                 (20.0 - (x * x + y * y).sqrt() + 0.5).clamp(0.0, 1.0)
             })
             .collect();
-        let img = Rgb { w, h, px: true_alpha.iter().map(|&a| [0, 1, 2].map(|c| a * orange[c] + (1.0 - a) * wall[c])).collect() };
+        let img = Rgb {
+            w,
+            h,
+            px: true_alpha.iter().map(|&a| [0, 1, 2].map(|c| a * orange[c] + (1.0 - a) * wall[c])).collect(),
+        };
         // The matte: the soft rim at 75 % of the truth.
         let alpha = Plane { w, h, v: true_alpha.iter().map(|&a| if a < 1.0 { 0.75 * a } else { a }).collect() };
         // The fill got the wall right.
         let mut background = Rgb { w, h, px: vec![wall; w * h] };
-        refine_edge_background(&img, &alpha, None, &mut background);
+        refine_edge_background(&img, &alpha, None, &crate::engine::stages::MembraneSpread, &mut background);
         let mut worst = 0.0f32;
         for i in 0..w * h {
             if alpha.v[i] > 0.0 && alpha.v[i] < 1.0 {

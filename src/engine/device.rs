@@ -12,12 +12,12 @@ pub fn pick_device() -> Device {
             Device::Cpu
         }
     };
-    log::info!("engine device: {}", describe(&device));
+    log::info!("engine device: {}", describe_device(&device));
     device
 }
 
 /// A short human name for a device, for logs and the status bar.
-pub fn describe(device: &Device) -> &'static str {
+pub fn describe_device(device: &Device) -> &'static str {
     match device {
         Device::Cpu => "CPU",
         Device::Cuda(_) => "CUDA GPU",

@@ -5,6 +5,8 @@ use super::rng::Rng;
 
 #[derive(Clone, Debug)]
 struct Component {
+    /// Its share of the samples (in the cost through `log_norm`; kept to check the fit).
+    #[cfg_attr(not(test), allow(dead_code))]
     weight: f32,
     mean: [f32; 3],
     inv_cov: [[f32; 3]; 3],
@@ -150,6 +152,7 @@ impl Gmm {
     }
 
     /// The sum of component weights (1 for a fitted model).
+    #[cfg(test)]
     pub fn total_weight(&self) -> f32 {
         self.comps.iter().map(|c| c.weight).sum()
     }
@@ -192,8 +195,10 @@ mod tests {
     #[test]
     fn separates_two_colour_clusters() {
         let mut rng = Rng::new(1);
-        let reds: Vec<[f32; 3]> = (0..500).map(|_| [0.8 + 0.05 * rng.normal(), 0.1 + 0.05 * rng.normal(), 0.1]).collect();
-        let blues: Vec<[f32; 3]> = (0..500).map(|_| [0.1, 0.2 + 0.05 * rng.normal(), 0.9 + 0.03 * rng.normal()]).collect();
+        let reds: Vec<[f32; 3]> =
+            (0..500).map(|_| [0.8 + 0.05 * rng.normal(), 0.1 + 0.05 * rng.normal(), 0.1]).collect();
+        let blues: Vec<[f32; 3]> =
+            (0..500).map(|_| [0.1, 0.2 + 0.05 * rng.normal(), 0.9 + 0.03 * rng.normal()]).collect();
         let red = Gmm::fit(&reds, 5, 10_000, &mut rng).unwrap();
         let blue = Gmm::fit(&blues, 5, 10_000, &mut rng).unwrap();
         assert!((red.total_weight() - 1.0).abs() < 1e-4);

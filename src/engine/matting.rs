@@ -4,11 +4,12 @@
 
 use rayon::prelude::*;
 
-use super::mask::{distance_sq_to, Mask, Rect};
-use super::raster::{box_mean, Plane, Rgb};
 use super::Cancelled;
+use crate::raster::{box_mean, Plane, Rgb};
+use crate::raster::{distance_sq_to, Mask, Rect};
 
 #[derive(Clone, Debug)]
+/// How the object's soft edge is found: a colour guided filter in a band around the cut.
 pub struct MattingParams {
     /// Guided filter window radius, px.
     pub radius: usize,
@@ -25,7 +26,12 @@ impl Default for MattingParams {
 }
 
 /// Alpha in [0, 1] for the whole image: 1 inside the segment, 0 outside, soft near its edge.
-pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, Cancelled> {
+pub fn matte(
+    img: &Rgb,
+    segment: &Mask,
+    params: &MattingParams,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Plane, Cancelled> {
     let (w, h) = (img.w, img.h);
     let mut alpha = Plane { w, h, v: segment.data().iter().map(|&b| b as f32).collect() };
     let Some(bounds) = segment.bounds() else { return Ok(alpha) };
@@ -52,7 +58,13 @@ pub fn matte(img: &Rgb, segment: &Mask, params: &MattingParams, cancelled: &(dyn
 }
 
 /// Colour guided filter of `p` by `guide`.
-pub fn guided_filter(guide: &Rgb, p: &[f32], r: usize, eps: f32, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Vec<f32>, Cancelled> {
+pub fn guided_filter(
+    guide: &Rgb,
+    p: &[f32],
+    r: usize,
+    eps: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<f32>, Cancelled> {
     let (w, h) = (guide.w, guide.h);
     let ch = |c: usize| -> Vec<f32> { guide.px.iter().map(|v| v[c]).collect() };
     let (ir, ig, ib) = (ch(0), ch(1), ch(2));

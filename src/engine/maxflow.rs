@@ -52,7 +52,8 @@ impl GraphBuilder {
     /// `cancelled` is polled every few thousand augmentations; a cancelled solve returns `None`.
     pub fn cut(self, cancelled: &dyn Fn() -> bool) -> Option<(f64, Vec<bool>)> {
         let tr: Vec<i32> = self.tr_cap.iter().map(|&c| fixed(c)).collect();
-        let edges: Vec<(u32, u32, i32, i32)> = self.edges.iter().map(|&(i, j, a, b)| (i, j, fixed(a.max(0.0)), fixed(b.max(0.0)))).collect();
+        let edges: Vec<(u32, u32, i32, i32)> =
+            self.edges.iter().map(|&(i, j, a, b)| (i, j, fixed(a.max(0.0)), fixed(b.max(0.0)))).collect();
         let mut g = Graph::new(tr, &edges);
         let flow = g.maxflow(cancelled)? as f64 / SCALE as f64;
         let side = (0..g.parent.len()).map(|i| g.parent[i] != NONE && !g.is_sink[i]).collect();

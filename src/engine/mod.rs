@@ -1,26 +1,40 @@
 //! The decomposition engine: headless and UI-free. It runs on any thread and reports progress
-//! through callbacks; the editor and the CLI call the very same code.
+//! through callbacks; the editor and the command line call the very same code.
+//!
+//! `decompose` runs the classical stages; `decompose_with` runs any `Stages`, each stage behind a
+//! trait so that a learned model can replace one.
 
-pub mod device;
+mod complete;
+mod decompose;
+mod device;
+mod effects;
+mod gmm;
+mod matting;
+mod maxflow;
+mod reflection;
+mod request;
+mod rng;
+mod segment;
+mod shadow_projection;
+mod sheet;
+mod stages;
 
-pub use device::pick_device;
-pub mod mask;
-pub mod maxflow;
-pub mod gmm;
-pub mod raster;
-pub mod rng;
-pub mod segment;
+pub use complete::CompletionParams;
+pub use decompose::{decompose, decompose_with, unmix};
+pub use device::{describe_device, pick_device};
+pub use effects::EffectParams;
+pub use matting::MattingParams;
+pub use request::{
+    CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage,
+};
+pub use rng::Rng;
+pub use segment::SegmentParams;
+pub use sheet::contact_sheet;
+pub use stages::{
+    ColourSpreader, Completer, GrabCut, GuidedFilterMatting, Matter, MembraneSpread, MirroredReflection,
+    PatchMatchCompletion, Reflection, ReflectionRemover, Relit, Segmenter, ShadowRelighting, ShadowRemover, Stages,
+};
 
 /// The operation was cancelled through its cancel token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cancelled;
-pub mod complete;
-pub mod effects;
-pub mod shadow_projection;
-pub mod reflection;
-pub mod matting;
-pub mod decompose;
-pub mod sheet;
-pub mod stages;
-
-pub use decompose::{decompose, decompose_with, CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage};

@@ -10,10 +10,11 @@
 //! Linear values throughout: the reflection adds light (over-compositing is linear in the
 //! encoded values the layers are stored in, as everywhere in the engine).
 
-use super::effects::{masked_mean, membrane_from_rim};
-use super::mask::{Mask, Rect};
-use super::raster::{Plane, Rgb};
+use super::effects::membrane_from_rim;
 use super::Cancelled;
+use crate::raster::masked_mean;
+use crate::raster::{Mask, Rect};
+use crate::raster::{Plane, Rgb};
 use rayon::prelude::*;
 
 /// A reflection found below the object.
@@ -38,6 +39,7 @@ const MIN_OPACITY: f32 = 0.04;
 /// below 0.05; the reflections a person can see score 0.27–0.68.
 const MIN_CORRELATION: f32 = 0.2;
 
+#[cfg(test)]
 /// Look for the reflection of the object whose matte is `alpha`, outside `object` (its whole
 /// region, edge included).
 pub fn detect_reflection(img: &Rgb, alpha: &Plane, object: &Mask) -> Option<Reflection> {
@@ -45,7 +47,12 @@ pub fn detect_reflection(img: &Rgb, alpha: &Plane, object: &Mask) -> Option<Refl
 }
 
 /// `detect_reflection`, stopping early (with `Cancelled`) once `cancelled` says so.
-pub fn detect_reflection_cancellable(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Option<Reflection>, Cancelled> {
+pub fn detect_reflection_cancellable(
+    img: &Rgb,
+    alpha: &Plane,
+    object: &Mask,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<Reflection>, Cancelled> {
     let found = find(img, alpha, object, cancelled);
     if cancelled() {
         return Err(Cancelled);
@@ -78,7 +85,8 @@ fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool +
                 return None;
             }
             let axis = bottom as f32 + offset as f32 - 0.5;
-            fit_at(img, alpha, core, object, axis, (bx as usize, bw as usize, bh as usize), false).map(|fit| (fit.correlation, axis))
+            fit_at(img, alpha, core, object, axis, (bx as usize, bw as usize, bh as usize), false)
+                .map(|fit| (fit.correlation, axis))
         })
         .collect();
     if cancelled() {
@@ -110,7 +118,8 @@ fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool +
     if region.count() < 50 {
         return None;
     }
-    let confidence = ((correlation - MIN_CORRELATION) / (1.0 - MIN_CORRELATION) * 0.5 + 0.5).clamp(0.0, 1.0) * (fit.mean_opacity / 0.15).min(1.0);
+    let confidence = ((correlation - MIN_CORRELATION) / (1.0 - MIN_CORRELATION) * 0.5 + 0.5).clamp(0.0, 1.0)
+        * (fit.mean_opacity / 0.15).min(1.0);
     Some(Reflection { image, region, confidence })
 }
 
@@ -127,7 +136,15 @@ struct Fit {
 /// `opacity`, only the texture correlation (which centres values locally, so it needs no lit
 /// level and skips the membrane solve: it ranks the candidate axes).
 #[allow(clippy::too_many_arguments)]
-fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, bw, bh): (usize, usize, usize), opacity: bool) -> Option<Fit> {
+fn fit_at(
+    img: &Rgb,
+    alpha: &Plane,
+    core: &Mask,
+    object: &Mask,
+    axis: f32,
+    (bx, bw, bh): (usize, usize, usize),
+    opacity: bool,
+) -> Option<Fit> {
     let (w, h) = (img.w, img.h);
     // The candidate region: below the axis, as tall as the object, where the mirrored source
     // is solidly inside the object and the pixel itself is floor.
@@ -175,7 +192,9 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
     // The floor's lit level is read beyond the reflection's soft edge (a gap of `RIM_GAP`): read
     // right at the edge, it is darkened (or tinted) by the reflection itself, and the opacity
     // fitted against it comes out too small (by a third on the synthetic cases).
-    let near = Mask::from_bytes(rw as u32, rh as u32, in_reach.iter().map(|&b| b as u8).collect()).expect("sizes match").dilate(RIM_GAP);
+    let near = Mask::from_bytes(rw as u32, rh as u32, in_reach.iter().map(|&b| b as u8).collect())
+        .expect("sizes match")
+        .dilate(RIM_GAP);
     let lit_domain: Vec<bool> = (0..rw * rh).map(|i| near.at(i) && !in_object[i]).collect();
     let unusable: Vec<bool> = (0..rw * rh).map(|i| lit_domain[i] || in_object[i]).collect();
     let not_region: Vec<bool> = in_region.iter().map(|&b| !b).collect();
@@ -223,7 +242,8 @@ fn fit_at(img: &Rgb, alpha: &Plane, core: &Mask, object: &Mask, axis: f32, (bx, 
         if !in_reach[i] {
             continue;
         }
-        let a = local_linear_opacity(sums.iter().map(|v| v[i] as f64).collect::<Vec<f64>>().as_slice(), row(i) as f64).clamp(0.0, 0.9);
+        let a = local_linear_opacity(sums.iter().map(|v| v[i] as f64).collect::<Vec<f64>>().as_slice(), row(i) as f64)
+            .clamp(0.0, 0.9);
         if in_region[i] {
             total += a;
         }
@@ -252,7 +272,15 @@ fn local_linear_opacity(sums: &[f64], t: f64) -> f32 {
 
 /// The texture test: the photo and the mirrored object, each centred on its local mean, must
 /// move together. Adds to the pooled covariance and variances.
-fn accumulate_correlation(di: &[f32], df: &[f32], in_region: &[bool], not_region: &[bool], w: usize, h: usize, (cov, var_i, var_f): (&mut f64, &mut f64, &mut f64)) {
+fn accumulate_correlation(
+    di: &[f32],
+    df: &[f32],
+    in_region: &[bool],
+    not_region: &[bool],
+    w: usize,
+    h: usize,
+    (cov, var_i, var_f): (&mut f64, &mut f64, &mut f64),
+) {
     let (mi, mf) = (masked_mean(di, not_region, w, h, 3), masked_mean(df, not_region, w, h, 3));
     for i in 0..w * h {
         if in_region[i] {
@@ -303,7 +331,11 @@ mod tests {
     }
 
     fn matte(solid: &Mask) -> Plane {
-        Plane { w: solid.width() as usize, h: solid.height() as usize, v: solid.data().iter().map(|&b| b as f32).collect() }
+        Plane {
+            w: solid.width() as usize,
+            h: solid.height() as usize,
+            v: solid.data().iter().map(|&b| b as f32).collect(),
+        }
     }
 
     #[test]
@@ -314,7 +346,13 @@ mod tests {
         let truth = Mask::from_fn(160, 140, |x, y| (52..108).contains(&x) && (74..115).contains(&y));
         let hit = truth.intersect(&r.region).count();
         assert!(hit as f32 > 0.9 * truth.count() as f32, "found {hit} of {}", truth.count());
-        let err = |a: &Rgb| (0..a.px.len()).filter(|&i| truth.at(i)).map(|i| (0..3).map(|c| (a.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0).sum::<f32>() / truth.count() as f32;
+        let err = |a: &Rgb| {
+            (0..a.px.len())
+                .filter(|&i| truth.at(i))
+                .map(|i| (0..3).map(|c| (a.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0)
+                .sum::<f32>()
+                / truth.count() as f32
+        };
         let (before, after) = (err(&img), err(&r.image));
         assert!(after < 0.02 && after < before / 5.0, "mean error {before} → {after}");
     }
@@ -352,6 +390,11 @@ mod tests {
             }
         }
         let n = 3.0 * core.count() as f32;
-        assert!((signed / n).abs() < 0.0003 && abs / n < 0.002, "mean error {} (signed), {} (absolute)", signed / n, abs / n);
+        assert!(
+            (signed / n).abs() < 0.0003 && abs / n < 0.002,
+            "mean error {} (signed), {} (absolute)",
+            signed / n,
+            abs / n
+        );
     }
 }

@@ -2,9 +2,11 @@
 //! reproducible from the request's seed, on any platform.
 
 #[derive(Clone, Debug)]
+/// A small seeded random number generator (SplitMix64), the same on every platform.
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator started from `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed ^ 0x9E37_79B9_7F4A_7C15)
     }
@@ -16,6 +18,7 @@ impl Rng {
         r
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -5,13 +5,14 @@
 //! the full-resolution edge.
 
 use super::gmm::Gmm;
-use super::mask::{Mask, Rect};
 use super::maxflow::GraphBuilder;
-use super::raster::Rgb;
 use super::rng::Rng;
 use super::Cancelled;
+use crate::raster::Rgb;
+use crate::raster::{Mask, Rect};
 
 #[derive(Clone, Debug)]
+/// How the object is cut out of the brush: GrabCut's colour models and graph cut.
 pub struct SegmentParams {
     /// GrabCut rounds (fit models, cut).
     pub iterations: usize,
@@ -47,8 +48,7 @@ struct ColourModels {
 /// them about evenly). Without it the dark floor right under a dark object — its contact
 /// shadow — matches the object's colours better than the lit floor's, and the cut hands the
 /// object a strip of shadow (up to 20 px on the synth set): the shadow is then cut out and
-/// inpainted instead of relit, and the shadow model's contact line sits too low. Synth bench
-/// (object brush): effect PSNR 29.78 → 30.06, the object's alpha error unchanged.
+/// inpainted instead of relit, and the shadow model's contact line sits too low.
 const SHADOWED_EVERY: usize = 2;
 const SHADOW_FACTORS: [f32; 3] = [0.4, 0.55, 0.7];
 
@@ -115,7 +115,8 @@ pub fn segment(
     }
     let coarse = make_grid(params.max_pixels / 4);
     let (cw, ch) = (coarse.img.w, coarse.img.h);
-    let (mut coarse_labels, mut models) = grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
+    let (mut coarse_labels, mut models) =
+        grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
     // The brush is rough, but about equally rough all round: how far its edge typically lies
     // outside the object says how deep inside it the object must be. Small parts deeper than
     // twice that which the colour models gave away (grey coins on grey gravel, a black helmet
@@ -126,7 +127,8 @@ pub fn segment(
             let init: Vec<bool> = (0..cw * ch).map(|i| coarse_labels[i] || deep[i]).collect();
             let mut again = params.clone();
             again.iterations = 2;
-            (coarse_labels, models) = grabcut(&coarse.img, &unknown, &init, &deep, models.as_ref(), &again, rng, cancelled)?;
+            (coarse_labels, models) =
+                grabcut(&coarse.img, &unknown, &init, &deep, models.as_ref(), &again, rng, cancelled)?;
         }
     }
     let (gw, gh) = (fine.img.w, fine.img.h);
@@ -145,7 +147,8 @@ pub fn segment(
                 coarse_labels[cy.min(ch - 1) * cw + cx.min(cw - 1)]
             })
             .collect();
-        let up_mask = Mask::from_bytes(gw as u32, gh as u32, up.iter().map(|&b| b as u8).collect()).expect("sizes match");
+        let up_mask =
+            Mask::from_bytes(gw as u32, gh as u32, up.iter().map(|&b| b as u8).collect()).expect("sizes match");
         let band_r = 3.0 * gw as f32 / cw as f32;
         let band = up_mask.dilate(band_r).minus(&up_mask.erode(band_r));
         let band_unknown: Vec<bool> = (0..gw * gh).map(|i| fine.unknown[i] && band.at(i)).collect();
@@ -168,7 +171,8 @@ pub fn segment(
             let (gx, fx) = (gxf.floor() as usize, gxf.fract());
             let gx1 = (gx + 1).min(gw - 1);
             let l = |xx: usize, yy: usize| labels[yy * gw + xx] as u8 as f32;
-            let v = (l(gx, gy) * (1.0 - fx) + l(gx1, gy) * fx) * (1.0 - fy) + (l(gx, gy1) * (1.0 - fx) + l(gx1, gy1) * fx) * fy;
+            let v = (l(gx, gy) * (1.0 - fx) + l(gx1, gy) * fx) * (1.0 - fy)
+                + (l(gx, gy1) * (1.0 - fx) + l(gx1, gy1) * fx) * fy;
             let (ix, iy) = ((x0 + x) as u32, (y0 + y) as u32);
             if v >= 0.5 && unknown.get(ix, iy) {
                 out.set(ix, iy, true);
@@ -182,16 +186,25 @@ pub fn segment(
 /// from the brush's edge to the object found), plus a cell, where the object was found or in
 /// small pieces it was not; `None` when nothing was found.
 fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<Vec<bool>> {
-    let to_mask = |v: &[bool]| Mask::from_bytes(w as u32, h as u32, v.iter().map(|&b| b as u8).collect()).expect("sizes match");
+    let to_mask =
+        |v: &[bool]| Mask::from_bytes(w as u32, h as u32, v.iter().map(|&b| b as u8).collect()).expect("sizes match");
     let (brush_m, labels_m) = (to_mask(brush), to_mask(labels));
     if labels_m.is_empty() {
         return None;
     }
-    let to_object = super::mask::distance_sq_to(&labels_m, true);
+    let to_object = crate::raster::distance_sq_to(&labels_m, true);
     let mut gaps: Vec<f32> = (0..w * h)
         .filter(|&i| {
             let (x, y) = (i % w, i / w);
-            brush[i] && (x == 0 || y == 0 || x + 1 == w || y + 1 == h || !brush[i - 1] || !brush[i + 1] || !brush[i - w] || !brush[i + w])
+            brush[i]
+                && (x == 0
+                    || y == 0
+                    || x + 1 == w
+                    || y + 1 == h
+                    || !brush[i - 1]
+                    || !brush[i + 1]
+                    || !brush[i - w]
+                    || !brush[i + w])
         })
         .map(|i| to_object[i].sqrt())
         .collect();
@@ -200,7 +213,7 @@ fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<
     }
     let k = gaps.len() / 2;
     let looseness = *gaps.select_nth_unstable_by(k, f32::total_cmp).1;
-    let depth = super::mask::distance_sq_to(&brush_m, false);
+    let depth = crate::raster::distance_sq_to(&brush_m, false);
     let limit = 2.0 * looseness + 1.0;
     let deep: Vec<bool> = depth.iter().map(|&d| d > limit * limit).collect();
     // Only small pieces: a large deep stretch of background (the gap under a chair, the hole of
@@ -246,43 +259,8 @@ fn grabcut(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<(Vec<bool>, Option<ColourModels>), Cancelled> {
     let (w, h) = (img.w, img.h);
-    let px = &img.px;
     let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
-    // Each colour divided by its own brightness (plus a little, so near-black noise does not
-    // dominate): a shadow, which scales a colour, leaves it unchanged.
-    let unshaded: Vec<[f32; 3]> = px
-        .iter()
-        .map(|p| {
-            let m = (p[0] + p[1] + p[2]) / 3.0 + 0.02;
-            p.map(|v| v / m)
-        })
-        .collect();
-    // β from the mean squared colour difference of neighbours (Rother et al.); likewise for the
-    // shading-free difference.
-    let offsets: [(isize, isize, f32); 4] = [(1, 0, 1.0), (0, 1, 1.0), (1, 1, std::f32::consts::FRAC_1_SQRT_2), (-1, 1, std::f32::consts::FRAC_1_SQRT_2)];
-    let (mut sum, mut sum_chroma, mut n) = (0.0f64, 0.0f64, 0usize);
-    for y in 0..h {
-        for x in 0..w {
-            for &(dx, dy, _) in &offsets {
-                let (nx, ny) = (x as isize + dx, y as isize + dy);
-                if nx >= 0 && (nx as usize) < w && (ny as usize) < h {
-                    let (i, j) = (y * w + x, ny as usize * w + nx as usize);
-                    sum += diff2(&px[i], &px[j]) as f64;
-                    sum_chroma += diff2(&unshaded[i], &unshaded[j]) as f64;
-                    n += 1;
-                }
-            }
-        }
-    }
-    let beta_of = |sum: f64| if sum > 0.0 { (n as f64 / (2.0 * sum)) as f32 } else { 0.0 };
-    let (beta, beta_chroma) = (beta_of(sum), beta_of(sum_chroma));
-    // The lower half of the object as it stands (the floor's side, where its shadow may lie).
-    let low = {
-        let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
-        let first = rows.next().unwrap_or(0);
-        let last = rows.last().unwrap_or(first);
-        (first + last) as f32 / 2.0
-    };
+    let contrast = EdgeContrast::new(img, init, fixed_fg);
     // Node index of each unknown cell.
     let mut node = vec![u32::MAX; w * h];
     let mut count = 0usize;
@@ -302,57 +280,12 @@ fn grabcut(
         }
         let models = match models {
             Some(m) => m.clone(),
-            None => {
-                let fg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| fg[i]).map(|i| px[i]).collect();
-                let bg_samples: Vec<[f32; 3]> = (0..w * h).filter(|&i| !fg[i]).map(|i| px[i]).collect();
-                let mut with_shadow = bg_samples.clone();
-                with_shadow.extend(bg_samples.iter().step_by(SHADOWED_EVERY).zip(SHADOW_FACTORS.iter().cycle()).map(|(p, &s)| p.map(|v| v * s)));
-                let fit = |samples: &[[f32; 3]], rng: &mut Rng| Gmm::fit(samples, params.components, 20_000, rng);
-                match (fit(&fg_samples, rng), fit(&bg_samples, rng), fit(&with_shadow, rng)) {
-                    (Some(object), Some(surroundings), Some(shadowed)) => ColourModels { object, surroundings, shadowed },
-                    _ => break,
-                }
-            }
+            None => match fit_models(&img.px, &fg, params, rng) {
+                Some(m) => m,
+                None => break,
+            },
         };
-        let mut g = GraphBuilder::new(count);
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                if unknown[i] {
-                    let c = &px[i];
-                    // Source side = object: labelling background costs the background's −ln p.
-                    let bg = if y as f32 >= low { &models.shadowed } else { &models.surroundings };
-                    g.add_terminal(node[i] as usize, bg.cost(c), models.object.cost(c));
-                }
-                for &(dx, dy, inv_dist) in &offsets {
-                    let (nx, ny) = (x as isize + dx, y as isize + dy);
-                    if nx < 0 || nx as usize >= w || ny as usize >= h {
-                        continue;
-                    }
-                    let j = ny as usize * w + nx as usize;
-                    // In the lower half a shadow's outer edge is a strong colour edge the cut
-                    // would gladly follow, handing the object the shadow inside it: there an
-                    // edge counts by the mean of its colour and its shading-free contrast, so
-                    // a change of brightness alone is only half an edge.
-                    let contrast = if y as f32 >= low && ny as f32 >= low {
-                        0.5 * (beta * diff2(&px[i], &px[j]) + beta_chroma * diff2(&unshaded[i], &unshaded[j]))
-                    } else {
-                        beta * diff2(&px[i], &px[j])
-                    };
-                    let wgt = params.gamma * inv_dist * (-contrast).exp();
-                    // A fixed neighbour turns the edge into a terminal cost.
-                    let fixed_cost = |g: &mut GraphBuilder, node_i: usize, other: usize| {
-                        if fixed_fg[other] { g.add_terminal(node_i, wgt, 0.0) } else { g.add_terminal(node_i, 0.0, wgt) }
-                    };
-                    match (unknown[i], unknown[j]) {
-                        (true, true) => g.add_edge(node[i] as usize, node[j] as usize, wgt, wgt),
-                        (true, false) => fixed_cost(&mut g, node[i] as usize, j),
-                        (false, true) => fixed_cost(&mut g, node[j] as usize, i),
-                        (false, false) => {}
-                    }
-                }
-            }
-        }
+        let g = graph(img, unknown, fixed_fg, (&node, count), &models, &contrast, params.gamma);
         let Some((_, side)) = g.cut(cancelled) else { return Err(Cancelled) };
         let mut changed = 0usize;
         for i in 0..w * h {
@@ -368,6 +301,133 @@ fn grabcut(
         }
     }
     Ok((fg, last_models))
+}
+
+/// Neighbours each pixel links to, with the inverse of their distance.
+const NEIGHBOURS: [(isize, isize, f32); 4] =
+    [(1, 0, 1.0), (0, 1, 1.0), (1, 1, std::f32::consts::FRAC_1_SQRT_2), (-1, 1, std::f32::consts::FRAC_1_SQRT_2)];
+
+/// What the smoothness term needs: each colour's shading-free form, the contrast scales β of
+/// both (Rother et al.: from the mean squared difference of neighbours), and the row where the
+/// object's lower half (the floor's side, where its shadow may lie) begins.
+struct EdgeContrast {
+    unshaded: Vec<[f32; 3]>,
+    beta: f32,
+    beta_chroma: f32,
+    low: f32,
+}
+
+impl EdgeContrast {
+    fn new(img: &Rgb, init: &[bool], fixed_fg: &[bool]) -> Self {
+        let (w, h, px) = (img.w, img.h, &img.px);
+        // Each colour divided by its own brightness (plus a little, so near-black noise does not
+        // dominate): a shadow, which scales a colour, leaves it unchanged.
+        let unshaded: Vec<[f32; 3]> = px
+            .iter()
+            .map(|p| {
+                let m = (p[0] + p[1] + p[2]) / 3.0 + 0.02;
+                p.map(|v| v / m)
+            })
+            .collect();
+        let (mut sum, mut sum_chroma, mut n) = (0.0f64, 0.0f64, 0usize);
+        for y in 0..h {
+            for x in 0..w {
+                for &(dx, dy, _) in &NEIGHBOURS {
+                    let (nx, ny) = (x as isize + dx, y as isize + dy);
+                    if nx >= 0 && (nx as usize) < w && (ny as usize) < h {
+                        let (i, j) = (y * w + x, ny as usize * w + nx as usize);
+                        sum += diff2(&px[i], &px[j]) as f64;
+                        sum_chroma += diff2(&unshaded[i], &unshaded[j]) as f64;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        let beta_of = |sum: f64| if sum > 0.0 { (n as f64 / (2.0 * sum)) as f32 } else { 0.0 };
+        let low = {
+            let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
+            let first = rows.next().unwrap_or(0);
+            let last = rows.last().unwrap_or(first);
+            (first + last) as f32 / 2.0
+        };
+        Self { unshaded, beta: beta_of(sum), beta_chroma: beta_of(sum_chroma), low }
+    }
+
+    /// The contrast of the edge between pixels `i` (row `y`) and `j` (row `ny`). In the lower
+    /// half a shadow's outer edge is a strong colour edge the cut would gladly follow, handing
+    /// the object the shadow inside it: there an edge counts by the mean of its colour and its
+    /// shading-free contrast, so a change of brightness alone is only half an edge.
+    fn contrast(&self, px: &[[f32; 3]], (i, y): (usize, usize), (j, ny): (usize, usize)) -> f32 {
+        if y as f32 >= self.low && ny as f32 >= self.low {
+            0.5 * (self.beta * diff2(&px[i], &px[j]) + self.beta_chroma * diff2(&self.unshaded[i], &self.unshaded[j]))
+        } else {
+            self.beta * diff2(&px[i], &px[j])
+        }
+    }
+}
+
+/// The object's, the surroundings' and the shadowed surroundings' colour models from the
+/// current labels; `None` when a side has too few samples.
+fn fit_models(px: &[[f32; 3]], fg: &[bool], params: &SegmentParams, rng: &mut Rng) -> Option<ColourModels> {
+    let fg_samples: Vec<[f32; 3]> = (0..px.len()).filter(|&i| fg[i]).map(|i| px[i]).collect();
+    let bg_samples: Vec<[f32; 3]> = (0..px.len()).filter(|&i| !fg[i]).map(|i| px[i]).collect();
+    let mut with_shadow = bg_samples.clone();
+    with_shadow.extend(
+        bg_samples.iter().step_by(SHADOWED_EVERY).zip(SHADOW_FACTORS.iter().cycle()).map(|(p, &s)| p.map(|v| v * s)),
+    );
+    let fit = |samples: &[[f32; 3]], rng: &mut Rng| Gmm::fit(samples, params.components, 20_000, rng);
+    match (fit(&fg_samples, rng), fit(&bg_samples, rng), fit(&with_shadow, rng)) {
+        (Some(object), Some(surroundings), Some(shadowed)) => Some(ColourModels { object, surroundings, shadowed }),
+        _ => None,
+    }
+}
+
+/// The graph of one GrabCut round: unary costs of the unknown cells from the colour models,
+/// pairwise costs from the contrast (a fixed neighbour's turned into a terminal cost).
+fn graph(
+    img: &Rgb,
+    unknown: &[bool],
+    fixed_fg: &[bool],
+    (node, count): (&[u32], usize),
+    models: &ColourModels,
+    contrast: &EdgeContrast,
+    gamma: f32,
+) -> GraphBuilder {
+    let (w, h, px) = (img.w, img.h, &img.px);
+    let mut g = GraphBuilder::new(count);
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            if unknown[i] {
+                let c = &px[i];
+                // Source side = object: labelling background costs the background's −ln p.
+                let bg = if y as f32 >= contrast.low { &models.shadowed } else { &models.surroundings };
+                g.add_terminal(node[i] as usize, bg.cost(c), models.object.cost(c));
+            }
+            for &(dx, dy, inv_dist) in &NEIGHBOURS {
+                let (nx, ny) = (x as isize + dx, y as isize + dy);
+                if nx < 0 || nx as usize >= w || ny as usize >= h {
+                    continue;
+                }
+                let j = ny as usize * w + nx as usize;
+                let wgt = gamma * inv_dist * (-contrast.contrast(px, (i, y), (j, ny as usize))).exp();
+                let fixed_cost = |g: &mut GraphBuilder, node_i: usize, other: usize| {
+                    if fixed_fg[other] {
+                        g.add_terminal(node_i, wgt, 0.0)
+                    } else {
+                        g.add_terminal(node_i, 0.0, wgt)
+                    }
+                };
+                match (unknown[i], unknown[j]) {
+                    (true, true) => g.add_edge(node[i] as usize, node[j] as usize, wgt, wgt),
+                    (true, false) => fixed_cost(&mut g, node[i] as usize, j),
+                    (false, true) => fixed_cost(&mut g, node[j] as usize, i),
+                    (false, false) => {}
+                }
+            }
+        }
+    }
+    g
 }
 
 fn diff2(a: &[f32; 3], b: &[f32; 3]) -> f32 {
@@ -480,7 +540,11 @@ mod tests {
                     [0.8 + noise, 0.3, 0.2]
                 } else {
                     // A textured, two-tone background.
-                    if (x / 8 + y / 8) % 2 == 0 { [0.2, 0.5 + noise, 0.3] } else { [0.3, 0.35, 0.6 + noise] }
+                    if (x / 8 + y / 8) % 2 == 0 {
+                        [0.2, 0.5 + noise, 0.3]
+                    } else {
+                        [0.3, 0.35, 0.6 + noise]
+                    }
                 };
             }
         }
@@ -514,7 +578,8 @@ mod tests {
                 // Gravel: grey cells of varying brightness, and the coins are that grey too.
                 let cell = (((x / 5) * 7 + (y / 5) * 13) % 5) as f32 / 5.0;
                 let grey = 0.4 + 0.3 * cell + 0.03 * rng.normal();
-                img.px[y * w + x] = if plate(xf, yf) && !coin(xf, yf) { [0.12, 0.12, 0.13] } else { [grey, grey, grey * 0.98] };
+                img.px[y * w + x] =
+                    if plate(xf, yf) && !coin(xf, yf) { [0.12, 0.12, 0.13] } else { [grey, grey, grey * 0.98] };
             }
         }
         let object = Mask::from_fn(w as u32, h as u32, |x, y| plate(x as f32, y as f32));
@@ -533,7 +598,11 @@ mod tests {
     fn a_large_opening_deep_inside_the_brush_stays_background() {
         let (w, h) = (160, 120);
         let mut rng = Rng::new(6);
-        let frame = |x: f32, y: f32| (30.0..130.0).contains(&x) && (20.0..100.0).contains(&y) && !((45.0..115.0).contains(&x) && (35.0..100.0).contains(&y));
+        let frame = |x: f32, y: f32| {
+            (30.0..130.0).contains(&x)
+                && (20.0..100.0).contains(&y)
+                && !((45.0..115.0).contains(&x) && (35.0..100.0).contains(&y))
+        };
         let mut img = Rgb::new(w, h);
         for y in 0..h {
             for x in 0..w {
@@ -573,11 +642,8 @@ mod tests {
                 let i = y * w + x;
                 let t = 0.04 * rng.normal();
                 let floor = [0.75 + t, 0.68 + t, 0.55 + t];
-                img.px[i] = if object.at(i) {
-                    [0.15 + 0.5 * t, 0.18, 0.3]
-                } else {
-                    floor.map(|v| v * (1.0 - darkness(x, y)))
-                };
+                img.px[i] =
+                    if object.at(i) { [0.15 + 0.5 * t, 0.18, 0.3] } else { floor.map(|v| v * (1.0 - darkness(x, y))) };
             }
         }
         let brush = object.dilate(14.0);

@@ -11,9 +11,9 @@
 
 use rayon::prelude::*;
 
-use super::mask::Mask;
-use super::effects::{deficit_luminance as lum, median};
-use super::raster::box_blur3;
+use crate::raster::box_blur3;
+use crate::raster::Mask;
+use crate::raster::{deficit_luminance as lum, masked_mean, median};
 
 /// The model is used only if, where it puts a shadow, it leaves little more than the lit floor's
 /// own texture: its smoothed residual's excess variance there must stay under this share of the
@@ -53,7 +53,19 @@ pub(super) fn refine(
     for (&i, d) in todo.iter().zip(&local) {
         smooth[i] = lum(*d);
     }
-    let Some((projection, model, residual)) = fit(silhouette, origin, (rw, rh), &smooth, raw, usable, region) else { return (local, Vec::new()) };
+    let Some((projection, model, residual)) = fit(silhouette, origin, (rw, rh), &smooth, raw, usable, region) else {
+        return (local, Vec::new());
+    };
+    let p = &projection;
+    log::debug!(
+        "shadow model: light ({:.2}, {:.2}) from row {:.1}, penumbra {:.3}/px, darkness {:?}, quality {:.2}",
+        p.kx,
+        p.ky,
+        p.base,
+        p.soft,
+        p.k,
+        p.quality
+    );
     if projection.quality < MIN_QUALITY {
         return (local, Vec::new());
     }
@@ -64,13 +76,20 @@ pub(super) fn refine(
     // show less darkening than the model: twice the tolerance that way.
     let extra = if extend {
         (0..rw * rh)
-            .filter(|&i| !region[i] && usable[i] && lum(model[i]) > SUPPORT && residual[i] < agreement && residual[i] > -2.0 * agreement)
+            .filter(|&i| {
+                !region[i]
+                    && usable[i]
+                    && lum(model[i]) > SUPPORT
+                    && residual[i] < agreement
+                    && residual[i] > -2.0 * agreement
+            })
             .map(|i| (i, model[i]))
             .collect()
     } else {
         Vec::new()
     };
-    let shading = todo.iter()
+    let shading = todo
+        .iter()
         .zip(&local)
         .map(|(&i, loc)| {
             let m = model[i];
@@ -106,7 +125,16 @@ pub struct Projection {
 /// Coverage of the projected silhouette (unblurred) at each pixel of the `rw × rh` crop at
 /// `(x0, y0)`, sampled every `step` pixels, and (if `heights`) the casting point's height.
 #[allow(clippy::too_many_arguments)]
-fn project(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize), step: usize, kx: f32, ky: f32, base: f32, heights: bool) -> (Vec<f32>, Vec<f32>) {
+fn project(
+    object: &Mask,
+    (x0, y0): (usize, usize),
+    (rw, rh): (usize, usize),
+    step: usize,
+    kx: f32,
+    ky: f32,
+    base: f32,
+    heights: bool,
+) -> (Vec<f32>, Vec<f32>) {
     let (gw, gh) = (rw.div_ceil(step), rh.div_ceil(step));
     let mut cover = vec![0.0f32; gw * gh];
     let mut height = if heights { vec![0.0f32; gw * gh] } else { Vec::new() };
@@ -199,10 +227,19 @@ struct Shape {
 
 impl Shape {
     #[allow(clippy::too_many_arguments)]
-    fn new(object: &Mask, origin: (usize, usize), (rw, rh): (usize, usize), step: usize, kx: f32, ky: f32, base: f32) -> Self {
+    fn new(
+        object: &Mask,
+        origin: (usize, usize),
+        (rw, rh): (usize, usize),
+        step: usize,
+        kx: f32,
+        ky: f32,
+        base: f32,
+    ) -> Self {
         let (cover, height) = project(object, origin, (rw, rh), step, kx, ky, base, true);
         let (gw, gh) = (rw.div_ceil(step), rh.div_ceil(step));
-        let levels = RADII.par_iter().map(|&r| box_blur3(&cover, gw, gh, (r as f32 / step as f32).round() as usize)).collect();
+        let levels =
+            RADII.par_iter().map(|&r| box_blur3(&cover, gw, gh, (r as f32 / step as f32).round() as usize)).collect();
         Shape { step, rw, gw, height, levels }
     }
 
@@ -238,31 +275,45 @@ pub fn fit(
     let (_, by, _, bh) = silhouette.bounds()?;
     // The contact line, in pixel-centre coordinates: the silhouette is the matte's half-covered
     // pixels, so its edge lies somewhere in the half pixel below the last row's centre or the
-    // half pixel above the next row's: half a pixel below that centre on average. (Taking the
-    // centre itself put every shadow half a pixel high: 29.58 → 29.78 dB on the synth bench.)
+    // half pixel above the next row's: half a pixel below that centre on average (the centre
+    // itself would put every shadow half a pixel high).
     let base = (by + bh) as f32 - 0.5;
     // Search the light against the local estimate (texture already averaged): every candidate
     // on a coarse grid, then the best few refined on a finer one.
     let grid = |step: usize| {
         let (gw, gh) = (rw.div_ceil(step), rh.div_ceil(step));
         let at = |g: usize| ((g / gw) * step).min(rh - 1) * rw + ((g % gw) * step).min(rw - 1);
-        let target: Vec<f32> = (0..gw * gh).map(|g| { let i = at(g); if region[i] { 1.0 - (-smooth[i]).exp() } else { 0.0 } }).collect();
+        let target: Vec<f32> = (0..gw * gh)
+            .map(|g| {
+                let i = at(g);
+                if region[i] {
+                    1.0 - (-smooth[i]).exp()
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let counted: Vec<bool> = (0..gw * gh).map(|g| usable[at(g)]).collect();
         (gw, gh, target, counted)
     };
-    let score_on = |(gw, gh, target, counted): &(usize, usize, Vec<f32>, Vec<bool>), step: usize, kx: f32, ky: f32| -> f64 {
-        let (cover, _) = project(silhouette, (x0, y0), (rw, rh), step, kx, ky, base, false);
-        let cover = box_blur3(&cover, *gw, *gh, 1);
-        let (mut ts, mut ss) = (0.0f64, 0.0f64);
-        for g in 0..gw * gh {
-            if counted[g] {
-                ts += (target[g] * cover[g]) as f64;
-                ss += (cover[g] * cover[g]) as f64;
+    let score_on =
+        |(gw, gh, target, counted): &(usize, usize, Vec<f32>, Vec<bool>), step: usize, kx: f32, ky: f32| -> f64 {
+            let (cover, _) = project(silhouette, (x0, y0), (rw, rh), step, kx, ky, base, false);
+            let cover = box_blur3(&cover, *gw, *gh, 1);
+            let (mut ts, mut ss) = (0.0f64, 0.0f64);
+            for g in 0..gw * gh {
+                if counted[g] {
+                    ts += (target[g] * cover[g]) as f64;
+                    ss += (cover[g] * cover[g]) as f64;
+                }
             }
-        }
-        // Least-squares darkness, and the error it removes (the larger, the better the shape).
-        if ss > 1e-6 { ts * ts / ss } else { 0.0 }
-    };
+            // Least-squares darkness, and the error it removes (the larger, the better the shape).
+            if ss > 1e-6 {
+                ts * ts / ss
+            } else {
+                0.0
+            }
+        };
     let coarse = grid(12);
     let fine = grid(4);
     let mut candidates = Vec::new();
@@ -277,7 +328,8 @@ pub fn fit(
             ky *= 1.25;
         }
     }
-    let mut scored: Vec<(f64, f32, f32)> = candidates.par_iter().map(|&(kx, ky)| (score_on(&coarse, 12, kx, ky), kx, ky)).collect();
+    let mut scored: Vec<(f64, f32, f32)> =
+        candidates.par_iter().map(|&(kx, ky)| (score_on(&coarse, 12, kx, ky), kx, ky)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     // A shadow the detection took only in part, or a dark patch of floor beside it, can make a
     // wrong light score best on the local estimate: the few best distinct lights are refined,
@@ -287,7 +339,9 @@ pub fn fit(
         if score <= 0.0 || seeds.len() == SEEDS {
             break;
         }
-        let distinct = seeds.iter().all(|&(sx, sy)| sy.signum() != ky.signum() || (sx - kx).abs() > 0.3 || (sy / ky).ln().abs() > 0.45);
+        let distinct = seeds
+            .iter()
+            .all(|&(sx, sy)| sy.signum() != ky.signum() || (sx - kx).abs() > 0.3 || (sy / ky).ln().abs() > 0.45);
         if distinct {
             seeds.push((kx, ky));
         }
@@ -297,7 +351,9 @@ pub fn fit(
     }
     // Refine each on the step-4 grid.
     let refine_light = |(kx, ky): (f32, f32)| -> (f32, f32) {
-        pattern_search((kx, ky), (0.08, ky.abs() * 0.12), 4, -score_on(&fine, 4, kx, ky), |kx, ky| -score_on(&fine, 4, kx, ky))
+        pattern_search((kx, ky), (0.08, ky.abs() * 0.12), 4, -score_on(&fine, 4, kx, ky), |kx, ky| {
+            -score_on(&fine, 4, kx, ky)
+        })
     };
     let lights: Vec<(f32, f32)> = seeds.par_iter().map(|&l| refine_light(l)).collect();
     // Every other pixel each way is plenty for a handful of numbers; every fourth for choices.
@@ -306,7 +362,8 @@ pub fn fit(
     let raw_lum: Vec<f32> = raw.iter().map(|&d| lum(d)).collect();
     // The refined seeds are compared against each pixel's own deficit, on shapes sampled every
     // other pixel (which holds the sparse set).
-    let shapes: Vec<Shape> = lights.par_iter().map(|&(kx, ky)| Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base)).collect();
+    let shapes: Vec<Shape> =
+        lights.par_iter().map(|&(kx, ky)| Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base)).collect();
     // The floor's texture makes outliers (a dark stone under the shadow): residuals beyond
     // about 1.5 robust spreads count linearly, not squared.
     let delta = {
@@ -340,7 +397,9 @@ pub fn fit(
     // score placed it only roughly: its target is the detected region, which may miss part of
     // the shadow or take in a dark patch beside it).
     let ((kx, ky), (best, soft)) = (lights[pick], fits[pick]);
-    let (kx, ky) = pattern_search((kx, ky), (0.04, ky.abs() * 0.06), 2, best, |kx, ky| cost(&Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base), None, soft));
+    let (kx, ky) = pattern_search((kx, ky), (0.04, ky.abs() * 0.06), 2, best, |kx, ky| {
+        cost(&Shape::new(silhouette, (x0, y0), (rw, rh), 2, kx, ky, base), None, soft)
+    });
     // Full resolution: penumbra, contact shadow and darkness against each pixel's own deficit.
     let shape = &Shape::new(silhouette, (x0, y0), (rw, rh), 1, kx, ky, base);
     let soft0 = soft_for(shape, None).1;
@@ -366,7 +425,6 @@ pub fn fit(
     // is the texture's spread; where the model claims a shadow, a model that describes it
     // leaves no more.
     let (quality, residual, spread) = {
-        use super::effects::masked_mean;
         let not_usable: Vec<bool> = usable.iter().map(|&u| !u).collect();
         let res: Vec<f32> = (0..rw * rh).map(|i| raw_lum[i] - lum(model[i])).collect();
         let residual = masked_mean(&res, &not_usable, rw, rh, 4);
@@ -389,14 +447,29 @@ pub fn fit(
 /// A light `(kx, ky)` lowering `cost` (which is `at_start` there): each round tries the eight
 /// neighbours `span` away (in parallel; a light never crosses to the other side of the base or
 /// under |ky| 0.05), moves to the best that improves, and halves the span.
-fn pattern_search(start: (f32, f32), mut span: (f32, f32), rounds: usize, at_start: f64, cost: impl Fn(f32, f32) -> f64 + Sync) -> (f32, f32) {
+fn pattern_search(
+    start: (f32, f32),
+    mut span: (f32, f32),
+    rounds: usize,
+    at_start: f64,
+    cost: impl Fn(f32, f32) -> f64 + Sync,
+) -> (f32, f32) {
     let ((mut kx, mut ky), mut best) = (start, at_start);
     for _ in 0..rounds {
-        let around: Vec<(f32, f32)> = [(-1.0f32, -1.0f32), (-1.0, 0.0), (-1.0, 1.0), (0.0, -1.0), (0.0, 1.0), (1.0, -1.0), (1.0, 0.0), (1.0, 1.0)]
-            .iter()
-            .map(|&(dx, dy)| (kx + dx * span.0, ky + dy * span.1))
-            .filter(|&(_, cy)| cy.abs() >= 0.05 && cy.signum() == ky.signum())
-            .collect();
+        let around: Vec<(f32, f32)> = [
+            (-1.0f32, -1.0f32),
+            (-1.0, 0.0),
+            (-1.0, 1.0),
+            (0.0, -1.0),
+            (0.0, 1.0),
+            (1.0, -1.0),
+            (1.0, 0.0),
+            (1.0, 1.0),
+        ]
+        .iter()
+        .map(|&(dx, dy)| (kx + dx * span.0, ky + dy * span.1))
+        .filter(|&(_, cy)| cy.abs() >= 0.05 && cy.signum() == ky.signum())
+        .collect();
         let costs: Vec<(f64, f32, f32)> = around.par_iter().map(|&(cx, cy)| (cost(cx, cy), cx, cy)).collect();
         for (c, cx, cy) in costs {
             if c < best {
@@ -436,7 +509,16 @@ impl Moments {
 /// to the luminance log-deficit `lum` at the `sample` pixels. Returned (as coverage over the
 /// crop) only if it removes most of what the cast shadow alone leaves where it lies.
 #[allow(clippy::too_many_arguments)]
-fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize), base: f32, lum: &[f32], cast: &[f32], sample: &[usize], delta: f32) -> Option<Vec<f32>> {
+fn fit_contact(
+    object: &Mask,
+    (x0, y0): (usize, usize),
+    (rw, rh): (usize, usize),
+    base: f32,
+    lum: &[f32],
+    cast: &[f32],
+    sample: &[usize],
+    delta: f32,
+) -> Option<Vec<f32>> {
     let (bx, by, bw, bh) = object.bounds()?;
     // The base's centre and the object's width over its lowest quarter.
     let low = (by + bh * 3 / 4)..(by + bh);
@@ -458,7 +540,11 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     let (body_cx, body_half) = ((bx as f32 + bw as f32 / 2.0) - x0 as f32, bw as f32 / 2.0);
     let cy = base - y0 as f32;
     let mut shapes: Vec<(f32, f32, f32, usize)> = Vec::new();
-    for (cx, half) in [0.7f32, 1.0, 1.3].map(|f| (base_cx, f * base_half)).into_iter().chain([0.6f32, 0.8, 1.0].map(|f| (body_cx, f * body_half))) {
+    for (cx, half) in [0.7f32, 1.0, 1.3]
+        .map(|f| (base_cx, f * base_half))
+        .into_iter()
+        .chain([0.6f32, 0.8, 1.0].map(|f| (body_cx, f * body_half)))
+    {
         for hh in [4.0f32, 7.0, 11.0] {
             for r in [2usize, 4] {
                 shapes.push((cx, half, hh, r));
@@ -483,7 +569,8 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     // Candidates are compared inside the box only (box-local copies of the data).
     let box_lum: Vec<f32> = (0..w * h).map(|j| lum[(by0 + j / w) * rw + bx0 + j % w]).collect();
     let box_cast: Vec<f32> = (0..w * h).map(|j| cast[(by0 + j / w) * rw + bx0 + j % w]).collect();
-    let box_sample: Vec<usize> = sample.iter().filter(|&&i| in_box(i)).map(|&i| (i / rw - by0) * w + i % rw - bx0).collect();
+    let box_sample: Vec<usize> =
+        sample.iter().filter(|&&i| in_box(i)).map(|&i| (i / rw - by0) * w + i % rw - bx0).collect();
     let ellipse_in_box = |(cx, half, hh, r): (f32, f32, f32, usize)| -> Vec<f32> {
         let ell: Vec<f32> = (0..w * h)
             .map(|j| {
@@ -515,7 +602,8 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
     let (pair, _) = fit_pair(lum, cast, Some(&e), sample, delta);
     let core: Vec<usize> = sample.iter().copied().filter(|&i| e[i] > 0.3).collect();
     let before: f64 = core.iter().map(|&i| (lum[i] + ln_lit(alone[0], cast[i])).powi(2) as f64).sum();
-    let after: f64 = core.iter().map(|&i| (lum[i] + ln_lit(pair[0], cast[i]) + ln_lit(pair[1], e[i])).powi(2) as f64).sum();
+    let after: f64 =
+        core.iter().map(|&i| (lum[i] + ln_lit(pair[0], cast[i]) + ln_lit(pair[1], e[i])).powi(2) as f64).sum();
     if core.is_empty() || after > 0.7 * before || pair[1] <= 0.05 || best_cost > 0.995 * alone_cost {
         return None;
     }
@@ -525,8 +613,8 @@ fn fit_contact(object: &Mask, (x0, y0): (usize, usize), (rw, rh): (usize, usize)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::effects::deficit_luminance;
-    use crate::engine::raster::box_mean;
+    use crate::raster::box_mean;
+    use crate::raster::deficit_luminance;
 
     const W: usize = 240;
     const H: usize = 220;
@@ -583,7 +671,8 @@ mod tests {
         let (obj, truth, raw, usable, region) = scene();
         // A local estimate: the luminance deficit averaged over 7×7 (it follows the blotches).
         let lum: Vec<f32> = raw.iter().map(|&d| deficit_luminance(d)).collect();
-        let smooth: Vec<f32> = box_mean(&lum, W, H, 3).v.iter().zip(&region).map(|(&v, &r)| if r { v } else { 0.0 }).collect();
+        let smooth: Vec<f32> =
+            box_mean(&lum, W, H, 3).v.iter().zip(&region).map(|(&v, &r)| if r { v } else { 0.0 }).collect();
         let (p, model, _) = fit(&obj, (0, 0), (W, H), &smooth, &raw, &usable, &region).expect("a shadow is there");
         assert!((p.kx - 0.6).abs() < 0.1 && (p.ky + 0.4).abs() < 0.04, "light {} {}", p.kx, p.ky);
         assert!((p.k[1] - 0.5).abs() < 0.06 && p.k[0] < p.k[2], "darkness {:?}", p.k);
@@ -603,8 +692,19 @@ mod tests {
     fn a_darkening_no_projection_explains_keeps_the_local_estimate() {
         let obj = object();
         // Dark squares in a checkerboard beside the base: no light casts that.
-        let region: Vec<bool> = (0..W * H).map(|i| { let (x, y) = (i % W, i / W); !obj.at(i) && (130..200).contains(&y) && (40..200).contains(&x) }).collect();
-        let raw: Vec<[f32; 3]> = (0..W * H).map(|i| { let (x, y) = (i % W, i / W); let d = if region[i] && (x / 12 + y / 12) % 2 == 0 { 0.5 } else { 0.0 }; [d; 3] }).collect();
+        let region: Vec<bool> = (0..W * H)
+            .map(|i| {
+                let (x, y) = (i % W, i / W);
+                !obj.at(i) && (130..200).contains(&y) && (40..200).contains(&x)
+            })
+            .collect();
+        let raw: Vec<[f32; 3]> = (0..W * H)
+            .map(|i| {
+                let (x, y) = (i % W, i / W);
+                let d = if region[i] && (x / 12 + y / 12) % 2 == 0 { 0.5 } else { 0.0 };
+                [d; 3]
+            })
+            .collect();
         let usable: Vec<bool> = (0..W * H).map(|i| !obj.at(i)).collect();
         let todo: Vec<usize> = (0..W * H).filter(|&i| region[i]).collect();
         let local: Vec<[f32; 3]> = todo.iter().map(|&i| raw[i]).collect();

@@ -4,12 +4,18 @@
 use crate::compositor::{composite_onto, flatten, Placed};
 use crate::document::{BlendMode, LayerStack, NewLayer, PremulImage, Transform};
 
-use super::mask::Mask;
 use super::Decomposition;
+use crate::raster::Mask;
 
 /// A 2×2 sheet at `scale` of the input size. `shift` moves the object (and its effects) in the
 /// last panel, in input pixels.
-pub fn contact_sheet(input: &PremulImage, brush: &Mask, d: &Decomposition, shift: (f32, f32), scale: f32) -> PremulImage {
+pub fn contact_sheet(
+    input: &PremulImage,
+    brush: &Mask,
+    d: &Decomposition,
+    shift: (f32, f32),
+    scale: f32,
+) -> PremulImage {
     let (w, h) = (input.width(), input.height());
     // Panel 1: input with the brush tinted red.
     let mut tinted = input.clone();
@@ -40,7 +46,12 @@ pub fn contact_sheet(input: &PremulImage, brush: &Mask, d: &Decomposition, shift
     sheet.push(NewLayer::new("bg", PremulImage::filled(pw * 2 + 6, ph * 2 + 6, [1.0, 1.0, 1.0, 1.0])));
     for (k, panel) in [tinted, d.background.clone(), checker, moved].into_iter().enumerate() {
         let (px, py) = ((k as u32 % 2) * (pw + 6), (k as u32 / 2) * (ph + 6));
-        sheet.push(NewLayer::new("panel", panel).transform(Transform { x: px as f32, y: py as f32, scale_x: pw as f32 / w as f32, scale_y: ph as f32 / h as f32 }));
+        sheet.push(NewLayer::new("panel", panel).transform(Transform {
+            x: px as f32,
+            y: py as f32,
+            scale_x: pw as f32 / w as f32,
+            scale_y: ph as f32 / h as f32,
+        }));
     }
     flatten(&sheet)
 }

@@ -2,29 +2,49 @@
 //! candle) can replace or refine any one of them without touching the rest. `Stages::classical`
 //! is the default, weight-free engine.
 
-use super::complete::{complete_avoiding, CompletionParams};
-use super::effects::{detect_shadows, relight_cancellable, EffectParams, Relit};
-use super::mask::Mask;
+use super::complete::{complete_avoiding, diffuse_from, CompletionParams};
+use super::effects::{detect_shadows, relight_cancellable, EffectParams};
 use super::matting::{matte, MattingParams};
-use super::raster::{Plane, Rgb};
+use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
 use super::segment::{segment, SegmentParams};
 use super::{Cancelled, Quality};
+use crate::raster::{Mask, Plane, Rgb};
+
+pub use super::effects::Relit;
+pub use super::reflection::Reflection;
 
 /// Finds the object inside a rough brush.
 pub trait Segmenter: Send + Sync {
-    fn segment(&self, img: &Rgb, brush: &Mask, protect: Option<&Mask>, rng: &mut Rng, cancelled: &dyn Fn() -> bool) -> Result<Mask, Cancelled>;
+    /// The object inside `brush` (never inside `protect`).
+    fn segment(
+        &self,
+        img: &Rgb,
+        brush: &Mask,
+        protect: Option<&Mask>,
+        rng: &mut Rng,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Mask, Cancelled>;
 }
 
 /// Turns a hard segment into a soft alpha.
 pub trait Matter: Send + Sync {
+    /// The soft alpha of `segment`'s edge.
     fn matte(&self, img: &Rgb, segment: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, Cancelled>;
 }
 
 /// Fills a hole in the background. Pixels outside the hole must come back unchanged.
 pub trait Completer: Send + Sync {
     /// Fill `hole`; `avoid` is context that is not to be copied (see `complete_avoiding`).
-    fn complete(&self, img: &Rgb, hole: &Mask, avoid: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled>;
+    fn complete(
+        &self,
+        img: &Rgb,
+        hole: &Mask,
+        avoid: &Mask,
+        rng: &Rng,
+        progress: &mut dyn FnMut(f32),
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Rgb, Cancelled>;
 }
 
 /// Finds the object's shadows and takes them out of the photo.
@@ -34,7 +54,35 @@ pub trait ShadowRemover: Send + Sync {
     /// The photo with `region` relit (and, if `extend`, the shadow's parts just beyond it);
     /// `object` is left out of every estimate, `silhouette` (the object's solid part) is what
     /// casts the shadow.
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Relit, Cancelled>;
+    fn relight(
+        &self,
+        img: &Rgb,
+        region: &Mask,
+        object: &Mask,
+        silhouette: &Mask,
+        extend: bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Relit, Cancelled>;
+}
+
+/// Finds the object's reflection on a glossy floor below it and unmixes it from the floor.
+pub trait ReflectionRemover: Send + Sync {
+    /// The reflection (region, floor with it unmixed, confidence), if the photo below the
+    /// object's contact line holds one; `alpha` is the object's matte, `object` its region.
+    fn remove(
+        &self,
+        img: &Rgb,
+        alpha: &Plane,
+        object: &Mask,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<Reflection>, Cancelled>;
+}
+
+/// Spreads known colours into unknown pixels: the object's colour out into its soft edge, where
+/// the background is partly seen through it.
+pub trait ColourSpreader: Send + Sync {
+    /// `img` with the `todo` pixels given colours spread from the `known` ones.
+    fn spread(&self, img: &Rgb, known: &[bool], todo: &[bool]) -> Rgb;
 }
 
 /// GrabCut + banded graph cut (`segment`).
@@ -45,9 +93,38 @@ pub struct GuidedFilterMatting(pub MattingParams);
 pub struct PatchMatchCompletion(pub CompletionParams);
 /// Closing-based detection + membrane relighting (`effects`).
 pub struct ShadowRelighting(pub EffectParams);
+/// The photo below the contact line matched against the mirrored object (`reflection`).
+pub struct MirroredReflection;
+/// A membrane (harmonic interpolation) from the known pixels (`complete::diffuse_from`).
+pub struct MembraneSpread;
+
+impl ReflectionRemover for MirroredReflection {
+    fn remove(
+        &self,
+        img: &Rgb,
+        alpha: &Plane,
+        object: &Mask,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Option<Reflection>, Cancelled> {
+        detect_reflection_cancellable(img, alpha, object, cancelled)
+    }
+}
+
+impl ColourSpreader for MembraneSpread {
+    fn spread(&self, img: &Rgb, known: &[bool], todo: &[bool]) -> Rgb {
+        diffuse_from(img, known, todo)
+    }
+}
 
 impl Segmenter for GrabCut {
-    fn segment(&self, img: &Rgb, brush: &Mask, protect: Option<&Mask>, rng: &mut Rng, cancelled: &dyn Fn() -> bool) -> Result<Mask, Cancelled> {
+    fn segment(
+        &self,
+        img: &Rgb,
+        brush: &Mask,
+        protect: Option<&Mask>,
+        rng: &mut Rng,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Mask, Cancelled> {
         segment(img, brush, protect, &self.0, rng, cancelled)
     }
 }
@@ -59,7 +136,15 @@ impl Matter for GuidedFilterMatting {
 }
 
 impl Completer for PatchMatchCompletion {
-    fn complete(&self, img: &Rgb, hole: &Mask, avoid: &Mask, rng: &Rng, progress: &mut dyn FnMut(f32), cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Rgb, Cancelled> {
+    fn complete(
+        &self,
+        img: &Rgb,
+        hole: &Mask,
+        avoid: &Mask,
+        rng: &Rng,
+        progress: &mut dyn FnMut(f32),
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Rgb, Cancelled> {
         complete_avoiding(img, hole, avoid, &self.0, rng, progress, cancelled)
     }
 }
@@ -68,17 +153,33 @@ impl ShadowRemover for ShadowRelighting {
     fn detect(&self, img: &Rgb, object: &Mask) -> Option<(Mask, f32)> {
         detect_shadows(img, object, &self.0)
     }
-    fn relight(&self, img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, extend: bool, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Relit, Cancelled> {
+    fn relight(
+        &self,
+        img: &Rgb,
+        region: &Mask,
+        object: &Mask,
+        silhouette: &Mask,
+        extend: bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Relit, Cancelled> {
         relight_cancellable(img, region, object, silhouette, extend, cancelled)
     }
 }
 
 /// One implementation per stage.
 pub struct Stages {
+    /// The object inside the brush.
     pub segmenter: Box<dyn Segmenter>,
+    /// Its soft edge.
     pub matter: Box<dyn Matter>,
+    /// The background behind it.
     pub completer: Box<dyn Completer>,
+    /// Shadows: detection and relighting.
     pub shadows: Box<dyn ShadowRemover>,
+    /// Reflections: detection and unmixing.
+    pub reflections: Box<dyn ReflectionRemover>,
+    /// The object's colour at its soft edge.
+    pub edge_colour: Box<dyn ColourSpreader>,
 }
 
 impl Stages {
@@ -101,6 +202,8 @@ impl Stages {
             matter: Box::new(GuidedFilterMatting(MattingParams::default())),
             completer: Box::new(PatchMatchCompletion(fill)),
             shadows: Box::new(ShadowRelighting(EffectParams::default())),
+            reflections: Box::new(MirroredReflection),
+            edge_colour: Box::new(MembraneSpread),
         }
     }
 }

@@ -60,9 +60,9 @@ mod tests {
         // What any new file gets: 0666 less the process's umask (Linux reports it in
         // /proc/self/status), not the temporary file's private 0600.
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        let umask = std::fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|s| s.lines().find_map(|l| l.strip_prefix("Umask:").map(|v| u32::from_str_radix(v.trim(), 8).ok())).flatten());
+        let umask = std::fs::read_to_string("/proc/self/status").ok().and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("Umask:").map(|v| u32::from_str_radix(v.trim(), 8).ok())).flatten()
+        });
         if let Some(umask) = umask {
             assert_eq!(mode, 0o666 & !umask, "mode {mode:o}, umask {umask:o}");
         }

@@ -13,12 +13,13 @@ use std::path::Path;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use super::FileError;
-use crate::document::PremulImage;
+use crate::raster::{Mask, PremulImage};
 
 /// About 200 megapixels: a 16-bit RGBA decode of that is 1.6 GB, our f32 working copy 3.2 GB.
 pub const DEFAULT_MAX_PIXELS: u64 = 200_000_000;
 
 #[derive(Clone, Debug)]
+/// How images are read.
 pub struct ImportOptions {
     /// Refuse images with more pixels than this.
     pub max_pixels: u64,
@@ -33,6 +34,7 @@ impl Default for ImportOptions {
 /// A decoded image and what the user should know about it.
 #[derive(Debug)]
 pub struct Imported {
+    /// The image, premultiplied, orientation applied.
     pub image: PremulImage,
     /// Bits per channel of the source (8 or 16; 32 for float formats).
     pub source_bits: u8,
@@ -58,6 +60,19 @@ pub fn import_image_bytes(bytes: &[u8], name: &Path, opts: &ImportOptions) -> Re
     Ok(imported)
 }
 
+/// Read a brush image as a mask: any non-black or non-transparent pixel marks it. With `size`,
+/// a brush of another size is refused, naming `what` ("mask", "effects mask", ...) and both sizes.
+pub fn import_mask(path: &Path, what: &str, size: Option<(u32, u32)>, opts: &ImportOptions) -> Result<Mask, FileError> {
+    let img = import_image(path, opts)?.image;
+    if let Some((w, h)) = size {
+        if (img.width(), img.height()) != (w, h) {
+            let detail = format!("the {what} is {}×{} but the image is {w}×{h}", img.width(), img.height());
+            return Err(FileError::invalid(path, detail));
+        }
+    }
+    Ok(Mask::from_image(&img))
+}
+
 /// Whether a JPEG has an end-of-image marker after its last scan. Inside entropy-coded data
 /// every 0xFF byte is stuffed (0xFF00), so an FF D9 pair there is the real marker.
 fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
@@ -66,9 +81,7 @@ fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
 }
 
 fn decode<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
-    let mut reader = reader
-        .with_guessed_format()
-        .map_err(|source| FileError::Read { path: path.into(), source })?;
+    let mut reader = reader.with_guessed_format().map_err(|source| FileError::Read { path: path.into(), source })?;
     let Some(format) = reader.format() else {
         return Err(FileError::UnsupportedFormat { path: path.into() });
     };
@@ -146,9 +159,10 @@ fn map_image_error(e: ImageError, path: &Path, format: &'static str, max_pixels:
             FileError::Corrupt { path: path.into(), format, detail: "the file ends early (truncated)".into() }
         }
         ImageError::IoError(io) => FileError::Corrupt { path: path.into(), format, detail: io.to_string() },
-        ImageError::Decoding(d) if d.to_string().contains("dimensions") => {
-            FileError::invalid(path, format!("the {format} header gives the image no valid size (zero width or height)"))
-        }
+        ImageError::Decoding(d) if d.to_string().contains("dimensions") => FileError::invalid(
+            path,
+            format!("the {format} header gives the image no valid size (zero width or height)"),
+        ),
         other => FileError::Corrupt { path: path.into(), format, detail: other.to_string() },
     }
 }
@@ -175,11 +189,8 @@ fn icc_description(icc: &[u8]) -> Option<String> {
             b"mluc" => {
                 let rec_len = u32::from_be_bytes(tag.get(20..24)?.try_into().ok()?) as usize;
                 let off = u32::from_be_bytes(tag.get(24..28)?.try_into().ok()?) as usize;
-                let units: Vec<u16> = tag
-                    .get(off..off + rec_len)?
-                    .chunks_exact(2)
-                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
-                    .collect();
+                let units: Vec<u16> =
+                    tag.get(off..off + rec_len)?.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
                 Some(String::from_utf16_lossy(&units).trim_end_matches('\0').to_string())
             }
             _ => None,

@@ -115,7 +115,8 @@ fn thumbnail(stack: &LayerStack) -> PremulImage {
 /// The entries of an OpenRaster file whose names start with `prefix` (at most `limit` bytes each).
 pub fn read_ora_entries(bytes: &[u8], prefix: &str, limit: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("not a readable zip: {e}"))?;
-    let names: Vec<String> = zip.file_names().filter_map(|n| n.ok()).filter(|n| n.starts_with(prefix)).map(|n| n.to_string()).collect();
+    let names: Vec<String> =
+        zip.file_names().filter_map(|n| n.ok()).filter(|n| n.starts_with(prefix)).map(|n| n.to_string()).collect();
     let mut out = Vec::new();
     for name in names {
         let mut f = zip.by_name(&name).map_err(|e| format!("entry {name}: {e}"))?;
@@ -169,7 +170,12 @@ pub fn decode_ora(bytes: &[u8], path: &Path, opts: &ImportOptions) -> Result<Lay
         return Err(FileError::Empty { path: path.into(), width: w, height: h });
     }
     if w as u64 * h as u64 > opts.max_pixels {
-        return Err(FileError::TooLarge { path: path.into(), width: w as u64, height: h as u64, limit_pixels: opts.max_pixels });
+        return Err(FileError::TooLarge {
+            path: path.into(),
+            width: w as u64,
+            height: h as u64,
+            limit_pixels: opts.max_pixels,
+        });
     }
     let png_limit = opts.max_pixels.saturating_mul(8).saturating_add(1 << 20);
     let mut stack = LayerStack::new(w, h);
@@ -183,7 +189,9 @@ pub fn decode_ora(bytes: &[u8], path: &Path, opts: &ImportOptions) -> Result<Lay
         let num = |k: &str, default: f32| -> Result<f32, FileError> {
             match get(k) {
                 None => Ok(default),
-                Some(v) => v.trim().parse::<f32>().map_err(|_| corrupt(format!("layer {src}: {k}=\"{v}\" is not a number"))),
+                Some(v) => {
+                    v.trim().parse::<f32>().map_err(|_| corrupt(format!("layer {src}: {k}=\"{v}\" is not a number")))
+                }
             }
         };
         let (x, y) = (num("x", 0.0)?, num("y", 0.0)?);
@@ -192,7 +200,12 @@ pub fn decode_ora(bytes: &[u8], path: &Path, opts: &ImportOptions) -> Result<Lay
             "svg:src-over" => BlendMode::Normal,
             "svg:multiply" => BlendMode::Multiply,
             other => {
-                return Err(FileError::invalid(path, format!("layer \"{name}\": blend mode {other} is not supported (only svg:src-over and svg:multiply)")));
+                return Err(FileError::invalid(
+                    path,
+                    format!(
+                        "layer \"{name}\": blend mode {other} is not supported (only svg:src-over and svg:multiply)"
+                    ),
+                ));
             }
         };
         let source = get("layerdecomp:source").unwrap_or(src);
@@ -201,7 +214,8 @@ pub fn decode_ora(bytes: &[u8], path: &Path, opts: &ImportOptions) -> Result<Lay
         // A layer with our unscaled source is placed by our transform; any other layer is its
         // `src` PNG at x, y, as OpenRaster defines it.
         let transform = if get("layerdecomp:source").is_some() {
-            let v: Vec<f32> = get("layerdecomp:transform").unwrap_or("").split_whitespace().filter_map(|s| s.parse().ok()).collect();
+            let v: Vec<f32> =
+                get("layerdecomp:transform").unwrap_or("").split_whitespace().filter_map(|s| s.parse().ok()).collect();
             match v[..] {
                 [x, y, scale_x, scale_y] => Transform { x, y, scale_x, scale_y },
                 _ => return Err(corrupt(format!("layer {src}: layerdecomp:transform must be four numbers"))),
@@ -244,7 +258,8 @@ fn parse_stack_xml(xml: &str) -> Result<(u32, u32, Vec<LayerEntry>), String> {
                 for a in e.attributes() {
                     let a = a.map_err(|e| e.to_string())?;
                     let key = a.key.into_inner().to_string();
-                    let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
+                    let value =
+                        a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|e| e.to_string())?.into_owned();
                     attrs.insert(key, value);
                 }
                 match e.name().into_inner() {

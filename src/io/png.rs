@@ -12,6 +12,7 @@ use crate::document::{BlendMode, Layer, LayerStack, PremulImage};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum PngDepth {
     #[default]
+    /// 8 bits per channel.
     Eight,
     /// Keeps colour precision where alpha is small (soft shadows).
     Sixteen,
@@ -69,12 +70,13 @@ pub fn export_png_layers(stack: &LayerStack, dir: &Path, depth: PngDepth) -> Res
 
 /// A layer name made safe as a file name.
 pub fn file_stem(name: &str) -> String {
-    let s: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
-        .take(64)
-        .collect();
-    if s.is_empty() { "layer".into() } else { s }
+    let s: String =
+        name.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).take(64).collect();
+    if s.is_empty() {
+        "layer".into()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub fn encode_psd(stack: &LayerStack) -> Result<Vec<u8>, String> {
     out.extend(w.to_be_bytes());
     out.extend(8u16.to_be_bytes());
     out.extend(3u16.to_be_bytes()); // RGB
-    // Colour mode data, image resources: empty.
+                                    // Colour mode data, image resources: empty.
     out.extend(0u32.to_be_bytes());
     out.extend(0u32.to_be_bytes());
 
@@ -141,8 +141,8 @@ fn encode_layer_info(stack: &LayerStack, merged_has_alpha: bool) -> Result<Vec<u
         });
         records.push((layer.opacity.clamp(0.0, 1.0) * 255.0).round() as u8);
         records.push(0); // clipping: base
-        // Flags: bit 1 set means *hidden* in Photoshop's files (the spec's "visible" wording
-        // notwithstanding; psd-tools, GIMP and Krita read it so).
+                         // Flags: bit 1 set means *hidden* in Photoshop's files (the spec's "visible" wording
+                         // notwithstanding; psd-tools, GIMP and Krita read it so).
         records.push(if layer.visible { 0 } else { 0b10 });
         records.push(0); // filler
 
@@ -168,7 +168,8 @@ fn encode_layer_info(stack: &LayerStack, merged_has_alpha: bool) -> Result<Vec<u
 /// The legacy layer name: a Pascal string of at most 255 bytes (non-ASCII as `?`; the real name
 /// is in `luni`), padded to a multiple of 4 bytes including the length byte.
 fn pascal_name(name: &str) -> Vec<u8> {
-    let bytes: Vec<u8> = name.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c as u8 } else { b'?' }).take(255).collect();
+    let bytes: Vec<u8> =
+        name.chars().map(|c| if c.is_ascii() && !c.is_ascii_control() { c as u8 } else { b'?' }).take(255).collect();
     let mut out = vec![bytes.len() as u8];
     out.extend(bytes);
     while out.len() % 4 != 0 {
@@ -200,22 +201,34 @@ fn luni_block(name: &str) -> Vec<u8> {
 /// What `layerdecomp info` shows of a PSD layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PsdLayerInfo {
+    /// The layer's name (Unicode when the file has it).
     pub name: String,
+    /// Top edge, in canvas pixels.
     pub top: i32,
+    /// Left edge, in canvas pixels.
     pub left: i32,
+    /// Bottom edge (exclusive).
     pub bottom: i32,
+    /// Right edge (exclusive).
     pub right: i32,
+    /// Opacity, 0–255.
     pub opacity: u8,
     /// The four-character blend key, e.g. `norm`, `mul `.
     pub blend_key: String,
+    /// Not hidden.
     pub visible: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
+/// What `read_psd_info` reads of a PSD: its header and layer records.
 pub struct PsdInfo {
+    /// Canvas width in pixels.
     pub width: u32,
+    /// Canvas height in pixels.
     pub height: u32,
+    /// Bits per channel.
     pub depth: u16,
+    /// Photoshop colour mode (3 = RGB).
     pub color_mode: u16,
     /// Bottom first, as stored.
     pub layers: Vec<PsdLayerInfo>,
@@ -266,7 +279,16 @@ pub fn read_psd_info(bytes: &[u8]) -> Result<PsdInfo, String> {
                 let extra_len = r.u32()? as usize;
                 let extra = r.take(extra_len)?;
                 let name = layer_name_from_extra(extra)?;
-                layers.push(PsdLayerInfo { name, top, left, bottom, right, opacity, blend_key, visible: flags & 0b10 == 0 });
+                layers.push(PsdLayerInfo {
+                    name,
+                    top,
+                    left,
+                    bottom,
+                    right,
+                    opacity,
+                    blend_key,
+                    visible: flags & 0b10 == 0,
+                });
             }
         }
     }
@@ -339,7 +361,13 @@ mod tests {
     #[test]
     fn layer_records_read_back() {
         let mut s = LayerStack::from_background(PremulImage::filled(8, 6, [1.0; 4]));
-        s.push(NewLayer::new("Schatten ☀", PremulImage::filled(3, 2, [0.0, 0.0, 0.0, 0.5])).at(2.0, 1.0).blend(BlendMode::Multiply).opacity(0.6).visible(false));
+        s.push(
+            NewLayer::new("Schatten ☀", PremulImage::filled(3, 2, [0.0, 0.0, 0.0, 0.5]))
+                .at(2.0, 1.0)
+                .blend(BlendMode::Multiply)
+                .opacity(0.6)
+                .visible(false),
+        );
         let bytes = encode_psd(&s).unwrap();
         let info = read_psd_info(&bytes).unwrap();
         assert_eq!((info.width, info.height, info.depth, info.color_mode), (8, 6, 8, 3));

@@ -2,7 +2,9 @@
 //! round dabs with tiny-skia. A stroke is one undo step; a single click paints one dab.
 
 use image::GrayImage;
-use tiny_skia::{Color, FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, RadialGradient, SpreadMode, Transform};
+use tiny_skia::{
+    Color, FillRule, GradientStop, Paint, PathBuilder, Pixmap, Point, RadialGradient, SpreadMode, Transform,
+};
 
 /// Which mask a stroke paints.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,10 +99,17 @@ impl Stroke {
         out
     }
 
-    /// Render the samples added since the last call into `mask`; returns the changed area.
-    pub fn render_new(&mut self, mask: &mut GrayImage) -> Option<Dirty> {
+    /// The dabs of the samples added since the last call.
+    pub fn take_new_dabs(&mut self) -> Vec<[f32; 2]> {
         let dabs = self.dabs(self.rendered);
         self.rendered = self.samples.len();
+        dabs
+    }
+
+    #[cfg(test)]
+    /// Render the samples added since the last call into `mask`; returns the changed area.
+    pub fn render_new(&mut self, mask: &mut GrayImage) -> Option<Dirty> {
+        let dabs = self.take_new_dabs();
         let mut dirty: Option<Dirty> = None;
         for d in dabs {
             if let Some(r) = stamp(mask, d, self.brush, self.erase) {
@@ -135,8 +144,20 @@ pub fn stamp(mask: &mut GrayImage, center: [f32; 2], brush: BrushSettings, erase
     let mut paint = Paint::default();
     paint.anti_alias = true;
     if hard < 0.999 {
-        let stops = vec![GradientStop::new(0.0, white), GradientStop::new(hard, white), GradientStop::new(1.0, Color::TRANSPARENT)];
-        paint.shader = RadialGradient::new(Point::from_xy(cx, cy), 0.0, Point::from_xy(cx, cy), r, stops, SpreadMode::Pad, Transform::identity())?;
+        let stops = vec![
+            GradientStop::new(0.0, white),
+            GradientStop::new(hard, white),
+            GradientStop::new(1.0, Color::TRANSPARENT),
+        ];
+        paint.shader = RadialGradient::new(
+            Point::from_xy(cx, cy),
+            0.0,
+            Point::from_xy(cx, cy),
+            r,
+            stops,
+            SpreadMode::Pad,
+            Transform::identity(),
+        )?;
     } else {
         paint.set_color(white);
     }
@@ -156,9 +177,9 @@ pub fn stamp(mask: &mut GrayImage, center: [f32; 2], brush: BrushSettings, erase
 }
 
 /// A mask's pixels at or above half coverage, as the engine's binary mask.
-pub fn to_engine_mask(mask: &GrayImage) -> crate::engine::mask::Mask {
+pub fn to_engine_mask(mask: &GrayImage) -> layerdecomp::raster::Mask {
     let (w, h) = mask.dimensions();
-    crate::engine::mask::Mask::from_fn(w, h, |x, y| mask.get_pixel(x, y).0[0] >= 128)
+    layerdecomp::raster::Mask::from_fn(w, h, |x, y| mask.get_pixel(x, y).0[0] >= 128)
 }
 
 #[cfg(test)]

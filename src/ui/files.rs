@@ -8,46 +8,12 @@ use std::sync::Arc;
 
 use image::GrayImage;
 
-use super::history::{EditorDocument, Masks};
-use crate::document::LayerStack;
-use crate::io::{self, FileError, ImportOptions};
+use super::history::EditorDocument;
+use layerdecomp::document::LayerStack;
+use layerdecomp::io::{self, FileError, ImportOptions};
 
 const MASK_PREFIX: &str = "layerdecomp/mask-";
 const MASK_ROLES: [&str; 3] = ["object", "effect-add", "effect-remove"];
-
-/// What Export writes.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ExportKind {
-    Psd,
-    Ora,
-    /// One PNG per layer in a folder.
-    PngLayers,
-    /// The composite as one PNG.
-    FlatPng,
-    /// The composite as a JPEG of the given quality (1–100).
-    Jpeg(u8),
-}
-
-impl ExportKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            ExportKind::Psd => "Photoshop (PSD)",
-            ExportKind::Ora => "OpenRaster (ORA)",
-            ExportKind::PngLayers => "PNG layers (folder)",
-            ExportKind::FlatPng => "Flattened PNG",
-            ExportKind::Jpeg(_) => "Flattened JPEG",
-        }
-    }
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportKind::Psd => "psd",
-            ExportKind::Ora => "ora",
-            ExportKind::PngLayers => "",
-            ExportKind::FlatPng => "png",
-            ExportKind::Jpeg(_) => "jpg",
-        }
-    }
-}
 
 /// Open an image (as a one-layer document) or one of our projects (layers and masks).
 pub fn open_document(path: &Path, opts: &ImportOptions) -> Result<EditorDocument, FileError> {
@@ -62,9 +28,17 @@ pub fn open_document(path: &Path, opts: &ImportOptions) -> Result<EditorDocument
     let limit = (doc.stack.width() as u64 * doc.stack.height() as u64).saturating_mul(2) + (1 << 20);
     for (name, png) in io::read_ora_entries(&bytes, MASK_PREFIX, limit).map_err(corrupt)? {
         let role = name.trim_start_matches(MASK_PREFIX).trim_end_matches(".png");
-        let mask = image::load_from_memory_with_format(&png, image::ImageFormat::Png).map_err(|e| corrupt(format!("{name}: {e}")))?.to_luma8();
+        let mask = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .map_err(|e| corrupt(format!("{name}: {e}")))?
+            .to_luma8();
         if mask.dimensions() != (doc.stack.width(), doc.stack.height()) {
-            return Err(corrupt(format!("{name} is {}×{} but the canvas is {}×{}", mask.width(), mask.height(), doc.stack.width(), doc.stack.height())));
+            return Err(corrupt(format!(
+                "{name} is {}×{} but the canvas is {}×{}",
+                mask.width(),
+                mask.height(),
+                doc.stack.width(),
+                doc.stack.height()
+            )));
         }
         let slot = match role {
             "object" => &mut doc.masks.object,
@@ -93,35 +67,14 @@ pub fn save_project(doc: &EditorDocument, path: &Path) -> Result<(), FileError> 
     let masks: [&GrayImage; 3] = [&doc.masks.object, &doc.masks.effect_add, &doc.masks.effect_remove];
     for (role, mask) in MASK_ROLES.iter().zip(masks) {
         if !is_blank(mask) {
-            let png = encode_mask(mask).map_err(|d| FileError::invalid(path, format!("cannot encode the {role} mask: {d}")))?;
+            let png = encode_mask(mask)
+                .map_err(|d| FileError::invalid(path, format!("cannot encode the {role} mask: {d}")))?;
             extras.push((format!("{MASK_PREFIX}{role}.png"), png));
         }
     }
-    let bytes = io::encode_ora_with(&doc.stack, &extras).map_err(|d| FileError::invalid(path, format!("cannot encode OpenRaster: {d}")))?;
+    let bytes = io::encode_ora_with(&doc.stack, &extras)
+        .map_err(|d| FileError::invalid(path, format!("cannot encode OpenRaster: {d}")))?;
     io::write_bytes_atomically(path, &bytes)
-}
-
-/// Export the document's layers or its composite.
-pub fn export(stack: &LayerStack, kind: ExportKind, path: &Path) -> Result<(), FileError> {
-    match kind {
-        ExportKind::Psd => io::write_psd(stack, path),
-        ExportKind::Ora => io::write_ora(stack, path),
-        ExportKind::PngLayers => io::export_png_layers(stack, path, io::PngDepth::Eight).map(|_| ()),
-        ExportKind::FlatPng => io::write_png(&crate::compositor::flatten(stack), path, io::PngDepth::Eight),
-        ExportKind::Jpeg(quality) => {
-            // JPEG has no alpha: the composite is shown over white, as a viewer would.
-            let flat = crate::compositor::flatten(stack);
-            let mut rgb = image::RgbImage::new(flat.width(), flat.height());
-            for (dst, p) in rgb.pixels_mut().zip(flat.pixels()) {
-                let white = 1.0 - p[3];
-                *dst = image::Rgb([0, 1, 2].map(|c| crate::document::to_u8(p[c] + white)));
-            }
-            let mut bytes = Vec::new();
-            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100));
-            rgb.write_with_encoder(encoder).map_err(|e| FileError::invalid(path, format!("cannot encode JPEG: {e}")))?;
-            io::write_bytes_atomically(path, &bytes)
-        }
-    }
 }
 
 /// Where the editor keeps its small files (recent list, recovery file).
@@ -140,10 +93,13 @@ impl AppDirs {
             return Self { config: p.clone(), state: p };
         }
         let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(std::env::temp_dir);
-        let xdg = |var: &str, fallback: &str| std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| home.join(fallback)).join("layerdecomp");
+        let xdg = |var: &str, fallback: &str| {
+            std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| home.join(fallback)).join("layerdecomp")
+        };
         Self { config: xdg("XDG_CONFIG_HOME", ".config"), state: xdg("XDG_STATE_HOME", ".local/state") }
     }
 
+    #[cfg(test)]
     pub fn in_dir(dir: &Path) -> Self {
         Self { config: dir.to_path_buf(), state: dir.to_path_buf() }
     }
@@ -199,15 +155,23 @@ pub fn discard_recovery(dirs: &AppDirs) {
     let _ = std::fs::remove_file(dirs.recovery_file());
 }
 
+#[cfg(test)]
 /// The masks as the project stores them (used by tests to compare round trips).
-pub fn masks_equal(a: &Masks, b: &Masks) -> bool {
+pub fn masks_equal(a: &super::history::Masks, b: &super::history::Masks) -> bool {
     a.all().iter().zip(b.all()).all(|(x, y)| x.as_raw() == y.as_raw())
+}
+
+/// A brush image of the canvas size, read as the CLI reads `--mask` (any non-black or
+/// non-transparent pixel marks the object), as 0/255 coverage.
+pub fn load_mask(path: &Path, w: u32, h: u32) -> Result<image::GrayImage, String> {
+    let mask = io::import_mask(path, "mask", Some((w, h)), &ImportOptions::default()).map_err(|e| e.to_string())?;
+    Ok(image::GrayImage::from_fn(w, h, |x, y| image::Luma([if mask.get(x, y) { 255 } else { 0 }])))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{NewLayer, PremulImage};
+    use layerdecomp::document::{NewLayer, PremulImage};
 
     #[test]
     fn project_round_trips_layers_links_and_masks() {
@@ -217,7 +181,7 @@ mod tests {
         stack.push(
             NewLayer::new("Shadow", PremulImage::filled(10, 4, [0.0, 0.0, 0.0, 0.4]))
                 .at(5.0, 12.0)
-                .kind(crate::document::LayerKind::Effect(crate::document::EffectKind::Shadow))
+                .kind(layerdecomp::document::LayerKind::Effect(layerdecomp::document::EffectKind::Shadow))
                 .linked_to(obj),
         );
         let mut doc = EditorDocument::new(stack);
@@ -233,17 +197,5 @@ mod tests {
         let ball = back.stack.by_name("Ball").unwrap();
         assert_eq!(shadow.linked_to, Some(ball.id));
         assert_eq!(shadow.transform.x, 5.0);
-    }
-
-    #[test]
-    fn jpeg_export_writes_a_readable_flattened_image() {
-        let dir = tempfile::tempdir().unwrap();
-        let stack = LayerStack::from_background(PremulImage::filled(32, 16, [0.2, 0.4, 0.6, 1.0]));
-        let path = dir.path().join("flat.jpg");
-        export(&stack, ExportKind::Jpeg(95), &path).unwrap();
-        let img = image::open(&path).unwrap().to_rgb8();
-        assert_eq!(img.dimensions(), (32, 16));
-        let p = img.get_pixel(8, 8).0;
-        assert!((p[0] as i32 - 51).abs() <= 3 && (p[2] as i32 - 153).abs() <= 3, "{p:?}");
     }
 }

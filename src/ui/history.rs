@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use image::GrayImage;
 
-use crate::document::{LayerId, LayerStack};
+use layerdecomp::document::{LayerId, LayerStack};
 
 /// The brushed masks, one byte of coverage per canvas pixel.
 #[derive(Clone, Debug)]
@@ -49,7 +49,8 @@ impl EditorDocument {
 
     /// Every pixel buffer of the document with its size in bytes, keyed by address.
     fn buffers(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let layers = self.stack.layers().iter().map(|l| (Arc::as_ptr(&l.pixels) as usize, l.pixels.pixels().len() * 16));
+        let layers =
+            self.stack.layers().iter().map(|l| (Arc::as_ptr(&l.pixels) as usize, l.pixels.pixels().len() * 16));
         let masks = self.masks.all().into_iter().map(|m| (Arc::as_ptr(m) as usize, m.as_raw().len()));
         layers.chain(masks)
     }
@@ -94,7 +95,11 @@ impl History {
 
     /// Take the last step of `from` as the document to show; `current` goes onto `to` under the
     /// same label. With nothing to take, `current` comes back as the error.
-    fn shift(from: &mut Vec<Step>, to: &mut Vec<Step>, current: EditorDocument) -> Result<(EditorDocument, String), EditorDocument> {
+    fn shift(
+        from: &mut Vec<Step>,
+        to: &mut Vec<Step>,
+        current: EditorDocument,
+    ) -> Result<(EditorDocument, String), EditorDocument> {
         let Some(step) = from.pop() else { return Err(current) };
         to.push(Step { label: step.label.clone(), doc: current });
         Ok((step.doc, step.label))
@@ -108,6 +113,7 @@ impl History {
         self.redo.last().map(|s| s.label.as_str())
     }
 
+    #[cfg(test)]
     pub fn undo_len(&self) -> usize {
         self.undo.len()
     }
@@ -142,7 +148,7 @@ pub fn valid_selection(stack: &LayerStack, selected: Option<LayerId>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{NewLayer, PremulImage};
+    use layerdecomp::document::{NewLayer, PremulImage};
 
     #[test]
     fn history_is_bounded_by_memory_and_shares_unchanged_pixels() {

@@ -1,27 +1,37 @@
 //! The editor (eframe + egui, canvas drawn by the wgpu compositor).
 //!
-//! * `app`: state, frame loop, menus, shortcuts, dialogs.
-//! * `canvas`: view, tools (state machines), GPU paint callback / CPU fallback.
-//! * `layers`: the layers panel.
-//! * `brush`: strokes as samples, rasterised with tiny-skia.
-//! * `history`: the document snapshot type and memory-bounded undo.
-//! * `worker`: decomposition on a thread with progress and cancel.
-//! * `files`: open / save project / export / recent files / recovery.
+//! Input flows one way: pointer and key events go to the active tool (`tools`, state machines)
+//! and the layers panel (`layers`), which return `actions`; `editing` applies them to the
+//! document inside undo transactions (`history`). Menus, shortcuts and `dialogs` return
+//! `commands`, which `app` (the frame loop) carries out. `canvas` draws the document (wgpu
+//! compositor or CPU fallback) in a `view`; `brush` rasterises strokes with tiny-skia; `worker`
+//! runs the engine on a thread and `tasks` the file work; `files` reads and writes projects.
 
+mod actions;
 mod app;
-pub mod brush;
+mod brush;
 mod canvas;
-pub mod files;
-pub mod history;
+mod commands;
+mod dialogs;
+mod editing;
+mod files;
+mod history;
 mod layers;
+mod options;
+mod panels;
+mod tasks;
+#[cfg(test)]
+mod tests;
+mod timing;
+mod tools;
+mod view;
 mod worker;
 
 use std::path::PathBuf;
 
-pub use app::{load_mask, EditorApp, EditorOptions, Notice, SAMPLE_JPEG};
-pub use canvas::{EffectBrushMode, Tool};
-pub use files::{AppDirs, ExportKind};
-pub use history::{EditorDocument, Masks};
+pub use app::EditorApp;
+pub use history::EditorDocument;
+pub use options::{EditorOptions, SAMPLE_JPEG};
 
 use eframe::egui;
 
@@ -30,8 +40,10 @@ pub fn run_editor(file: Option<PathBuf>, options: EditorOptions) -> anyhow::Resu
     let (doc, title) = match &file {
         Some(path) => (files::open_document(path, &options.import)?, path.display().to_string()),
         None => {
-            let img = crate::io::import_image_bytes(SAMPLE_JPEG, std::path::Path::new("sample.jpg"), &options.import)?.image;
-            (EditorDocument::new(crate::document::LayerStack::from_background(img)), "sample.jpg".to_string())
+            let img =
+                layerdecomp::io::import_image_bytes(SAMPLE_JPEG, std::path::Path::new("sample.jpg"), &options.import)?
+                    .image;
+            (EditorDocument::new(layerdecomp::document::LayerStack::from_background(img)), "sample.jpg".to_string())
         }
     };
     if let Some(path) = &file {

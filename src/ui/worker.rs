@@ -7,16 +7,18 @@ use std::sync::mpsc::{channel, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::document::PremulImage;
-use crate::engine::stages::Stages;
-use crate::engine::{decompose_with, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality};
+use layerdecomp::document::PremulImage;
+use layerdecomp::engine::Stages;
+use layerdecomp::engine::{
+    decompose_with, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality,
+};
 
 /// What the engine is asked to do, owned so it can cross to the worker thread.
 pub struct JobInput {
     pub image: Arc<PremulImage>,
-    pub object_mask: crate::engine::mask::Mask,
-    pub effect_hint: Option<crate::engine::mask::Mask>,
-    pub protect: Option<crate::engine::mask::Mask>,
+    pub object_mask: layerdecomp::raster::Mask,
+    pub effect_hint: Option<layerdecomp::raster::Mask>,
+    pub protect: Option<layerdecomp::raster::Mask>,
     pub quality: Quality,
     pub stages: Arc<Stages>,
 }
@@ -47,10 +49,11 @@ impl DecomposeJob {
             lower_priority();
             // At most ~4 progress updates a second (and every stage change): each one makes the UI
             // draw a frame, and frames cost the engine CPU on a small machine.
-            let last = std::sync::Mutex::new((tx.clone(), None::<(Instant, crate::engine::Stage)>));
+            let last = std::sync::Mutex::new((tx.clone(), None::<(Instant, layerdecomp::engine::Stage)>));
             let on_progress = |p: Progress| {
                 let Ok(mut guard) = last.lock() else { return };
-                let due = guard.1.is_none_or(|(t, stage)| stage != p.stage || t.elapsed() >= Duration::from_millis(250));
+                let due =
+                    guard.1.is_none_or(|(t, stage)| stage != p.stage || t.elapsed() >= Duration::from_millis(250));
                 if due {
                     let _ = guard.0.send(JobEvent::Progress(p));
                     guard.1 = Some((Instant::now(), p.stage));
@@ -103,7 +106,9 @@ impl DecomposeJob {
                 Ok(JobEvent::Progress(p)) => self.progress = Some(p),
                 Ok(JobEvent::Finished(r, t)) => return Some((r, t)),
                 Err(TryRecvError::Empty) => return None,
-                Err(TryRecvError::Disconnected) => return Some((Err("the engine thread stopped unexpectedly".into()), self.started.elapsed())),
+                Err(TryRecvError::Disconnected) => {
+                    return Some((Err("the engine thread stopped unexpectedly".into()), self.started.elapsed()))
+                }
             }
         }
     }
@@ -111,8 +116,8 @@ impl DecomposeJob {
 
 /// Let the UI thread win the CPU: the engine thread (and the pool threads it starts, which
 /// inherit it) runs at a lower scheduling priority (nice 10). On Linux `setpriority` applies to
-/// the calling thread only. (`SCHED_IDLE` was tried: frames were no better and the engine took
-/// three times as long, starved by the renderer's threads.)
+/// the calling thread only. Idle scheduling would starve the engine behind the renderer's
+/// threads without making frames any faster.
 fn lower_priority() {
     #[cfg(unix)]
     // SAFETY: setpriority only reads its integer arguments; failure is harmless (reported below).

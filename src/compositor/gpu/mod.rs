@@ -1,5 +1,5 @@
 //! The editor's GPU compositor (wgpu): draws a layer stack into a render pass, either egui's (via
-//! a paint callback, see `ui::canvas`) or an offscreen texture (tests, `layerdecomp bench canvas`).
+//! a paint callback, see `ui::canvas`) or an offscreen texture (tests, `layerdecomp canvas-bench`).
 //!
 //! Colour space: as in the CPU reference (`compositor::cpu`), blends operate on premultiplied
 //! **sRGB-encoded** values. Layer textures are `Rgba8Unorm` (not `*Srgb`) and targets are UNORM,
@@ -16,218 +16,31 @@
 //!   `a + Ab·(1 − a)` (blend `OneMinusDstAlpha, One`).
 
 use std::collections::HashMap;
-use std::sync::mpsc::{channel, Receiver, TryRecvError};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::mpsc::{channel, TryRecvError};
+use std::sync::{Arc, Mutex};
 
 use eframe::wgpu;
-use rayon::prelude::*;
 
-use crate::document::{to_u8, BlendMode, PremulImage, Transform};
+mod draws;
+mod scene;
+mod tiles;
+
+use draws::{DrawCmd, Pass};
+pub use scene::{LayerDraw, MaskDraw, Scene, View};
+use tiles::{prepare_tiles, Cached, Origin, Pending, Source, Tile, TileData};
 
 /// Largest tile side; smaller than every adapter's limit and small enough that a brush stroke
 /// re-uploads little.
 pub const TILE: u32 = 1024;
 const UNIFORM_STRIDE: u64 = 256;
-const CHECKER_PX: f32 = 8.0;
-
-/// One layer to draw. `key` identifies it across frames (the layer id) for the texture cache.
-#[derive(Clone)]
-pub struct LayerDraw {
-    pub key: u64,
-    pub pixels: Arc<PremulImage>,
-    pub transform: Transform,
-    pub opacity: f32,
-    pub blend: BlendMode,
-}
-
-/// A coverage mask (one byte per canvas pixel, placed at the canvas origin) drawn as a tint.
-#[derive(Clone)]
-pub struct MaskDraw {
-    pub key: u64,
-    pub mask: Arc<image::GrayImage>,
-    /// Premultiplied tint at full coverage.
-    pub tint: [f32; 4],
-}
-
-/// Where the canvas lands in the target: target pixel = `offset + canvas pixel · zoom`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct View {
-    pub canvas_w: u32,
-    pub canvas_h: u32,
-    pub offset: [f32; 2],
-    pub zoom: f32,
-    /// Target (viewport) size in pixels.
-    pub target: [u32; 2],
-}
-
-/// Everything one frame draws, bottom first; cheap to clone (pixels are shared).
-#[derive(Clone)]
-pub struct Scene {
-    pub view: View,
-    /// Draw a checkerboard under the canvas (the editor does; exports do not).
-    pub checker: bool,
-    pub layers: Vec<LayerDraw>,
-    pub masks: Vec<MaskDraw>,
-}
 
 /// Counters for tests and the status of the upload path.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UploadStats {
+    /// Tiles whose content changed and went up to the GPU.
     pub tiles_uploaded: u64,
+    /// Tiles whose content hash was compared.
     pub tiles_checked: u64,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Pass {
-    Normal,
-    MultiplyScale,
-    MultiplyAdd,
-    Checker,
-}
-
-struct Tile {
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
-    hash: u64,
-    opaque: bool,
-    texture: wgpu::Texture,
-    nearest: wgpu::BindGroup,
-    linear: wgpu::BindGroup,
-}
-
-enum Source {
-    Layer(Arc<PremulImage>),
-    Mask(Arc<image::GrayImage>),
-}
-
-impl Source {
-    fn size(&self) -> (u32, u32) {
-        match self {
-            Source::Layer(p) => (p.width(), p.height()),
-            Source::Mask(m) => m.dimensions(),
-        }
-    }
-    fn format(&self) -> wgpu::TextureFormat {
-        match self {
-            Source::Layer(_) => wgpu::TextureFormat::Rgba8Unorm,
-            Source::Mask(_) => wgpu::TextureFormat::R8Unorm,
-        }
-    }
-    /// The tile's texels (8-bit, premultiplied), row-major without padding.
-    fn tile_bytes(&self, x: u32, y: u32, w: u32, h: u32) -> Vec<u8> {
-        match self {
-            Source::Layer(p) => {
-                let mut out = vec![0u8; (w * h * 4) as usize];
-                out.par_chunks_mut((w * 4) as usize).enumerate().for_each(|(r, line)| {
-                    let row = &p.row(y + r as u32)[x as usize..(x + w) as usize];
-                    for (dst, px) in line.chunks_exact_mut(4).zip(row) {
-                        for c in 0..4 {
-                            dst[c] = to_u8(px[c]);
-                        }
-                    }
-                });
-                out
-            }
-            Source::Mask(m) => {
-                let mut out = Vec::with_capacity((w * h) as usize);
-                let stride = m.width() as usize;
-                for r in y..y + h {
-                    let start = r as usize * stride + x as usize;
-                    out.extend_from_slice(&m.as_raw()[start..start + w as usize]);
-                }
-                out
-            }
-        }
-    }
-}
-
-/// What a cached texture was made from, held weakly so the document stays the sole owner of its
-/// pixels (and can mutate them in place while a stroke is painted).
-enum Origin {
-    Layer(Weak<PremulImage>),
-    Mask(Weak<image::GrayImage>),
-    None,
-}
-
-impl Origin {
-    fn of(source: &Source) -> Self {
-        match source {
-            Source::Layer(a) => Origin::Layer(Arc::downgrade(a)),
-            Source::Mask(a) => Origin::Mask(Arc::downgrade(a)),
-        }
-    }
-    /// Still the same, unmodified buffer. A buffer mutated in place (`Arc::make_mut` on a sole
-    /// owner) no longer upgrades, so it counts as changed.
-    fn is(&self, source: &Source) -> bool {
-        match (self, source) {
-            (Origin::Layer(w), Source::Layer(a)) => w.upgrade().is_some_and(|w| Arc::ptr_eq(&w, a)),
-            (Origin::Mask(w), Source::Mask(a)) => w.upgrade().is_some_and(|w| Arc::ptr_eq(&w, a)),
-            _ => false,
-        }
-    }
-}
-
-/// Tile texels ready to upload: the mip chain (level 0 first), content hash and opacity.
-struct TileData {
-    hash: u64,
-    opaque: bool,
-    mips: Vec<(u32, u32, Vec<u8>)>,
-}
-
-/// Convert `source` into tiles; tiles whose hash equals `known` come back as `None` (unchanged).
-fn prepare_tiles(source: &Source, rects: &[(u32, u32, u32, u32)], known: &[u64]) -> Vec<Option<TileData>> {
-    let channels = if matches!(source, Source::Mask(_)) { 1 } else { 4 };
-    rects
-        .iter()
-        .zip(known)
-        .map(|(&(x, y, w, h), &old)| {
-            let bytes = source.tile_bytes(x, y, w, h);
-            let hash = hash_bytes(&bytes);
-            if hash == old {
-                return None;
-            }
-            let opaque = channels == 4 && bytes.chunks_exact(4).all(|p| p[3] == 255);
-            let mut mips = Vec::new();
-            let (mut lw, mut lh, mut data) = (w, h, bytes);
-            loop {
-                let next = (lw > 1 || lh > 1).then(|| halve(&data, lw, lh, channels));
-                mips.push((lw, lh, data));
-                match next {
-                    Some((d, nw, nh)) => (data, lw, lh) = (d, nw, nh),
-                    None => break,
-                }
-            }
-            Some(TileData { hash, opaque, mips })
-        })
-        .collect()
-}
-
-/// Pixels being converted for upload on a background thread.
-struct Pending {
-    origin: Origin,
-    // A Mutex only to make the compositor `Sync` (egui keeps it in shared callback resources).
-    rx: Mutex<Receiver<Vec<Option<TileData>>>>,
-}
-
-struct Cached {
-    origin: Origin,
-    pending: Option<Pending>,
-    /// Some content has been uploaded (until then the layer is not drawn).
-    filled: bool,
-    size: (u32, u32),
-    format: wgpu::TextureFormat,
-    tiles: Vec<Tile>,
-    used: bool,
-}
-
-struct DrawCmd {
-    pass: Pass,
-    key: u64,
-    tile: usize,
-    nearest: bool,
-    uniform: u32,
 }
 
 /// The compositor's GPU state: pipelines per target format, the tile cache and the current
@@ -248,44 +61,12 @@ pub struct GpuCompositor {
     draws: Vec<DrawCmd>,
     tile_size: u32,
     notify: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// What the upload path has done so far.
     pub stats: UploadStats,
 }
 
-fn hash_bytes(bytes: &[u8]) -> u64 {
-    // FNV-1a over 8-byte words: only needs to tell "changed" from "unchanged".
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        h = (h ^ u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).wrapping_mul(0x100_0000_01b3);
-    }
-    for &b in chunks.remainder() {
-        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
-    }
-    h ^ bytes.len() as u64
-}
-
-/// Halve an 8-bit image with a box filter (premultiplied values average correctly).
-fn halve(src: &[u8], w: u32, h: u32, channels: usize) -> (Vec<u8>, u32, u32) {
-    let (nw, nh) = ((w / 2).max(1), (h / 2).max(1));
-    let mut out = vec![0u8; nw as usize * nh as usize * channels];
-    for y in 0..nh {
-        for x in 0..nw {
-            for c in 0..channels {
-                let mut sum = 0u32;
-                let mut n = 0u32;
-                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                    let (sx, sy) = ((2 * x + dx).min(w - 1), (2 * y + dy).min(h - 1));
-                    sum += src[(sy as usize * w as usize + sx as usize) * channels + c] as u32;
-                    n += 1;
-                }
-                out[(y as usize * nw as usize + x as usize) * channels + c] = ((sum + n / 2) / n) as u8;
-            }
-        }
-    }
-    (out, nw, nh)
-}
-
 impl GpuCompositor {
+    /// Pipelines layouts, samplers and an empty tile cache on `device`.
     pub fn new(device: &wgpu::Device) -> Self {
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("layerdecomp compositor"),
@@ -377,7 +158,12 @@ impl GpuCompositor {
         }
     }
 
-    fn bind_texture(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, tex: &wgpu::Texture, sampler: &wgpu::Sampler) -> wgpu::BindGroup {
+    fn bind_texture(
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        tex: &wgpu::Texture,
+        sampler: &wgpu::Sampler,
+    ) -> wgpu::BindGroup {
         let view = tex.create_view(&wgpu::TextureViewDescriptor::default());
         device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("layer tile"),
@@ -389,7 +175,11 @@ impl GpuCompositor {
         })
     }
 
-    fn uniform_buffer(device: &wgpu::Device, layout: &wgpu::BindGroupLayout, draws: u64) -> (wgpu::Buffer, wgpu::BindGroup) {
+    fn uniform_buffer(
+        device: &wgpu::Device,
+        layout: &wgpu::BindGroupLayout,
+        draws: u64,
+    ) -> (wgpu::Buffer, wgpu::BindGroup) {
         let buffer = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("draw uniforms"),
             size: draws * UNIFORM_STRIDE,
@@ -401,7 +191,11 @@ impl GpuCompositor {
             layout,
             entries: &[wgpu::BindGroupEntry {
                 binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding { buffer: &buffer, offset: 0, size: wgpu::BufferSize::new(96) }),
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: &buffer,
+                    offset: 0,
+                    size: wgpu::BufferSize::new(96),
+                }),
             }],
         });
         (buffer, bind)
@@ -416,9 +210,15 @@ impl GpuCompositor {
             use wgpu::{BlendComponent as C, BlendFactor as F, BlendOperation::Add};
             let comp = |src_factor, dst_factor| C { src_factor, dst_factor, operation: Add };
             let blend = match pass {
-                Pass::Normal => wgpu::BlendState { color: comp(F::One, F::OneMinusSrcAlpha), alpha: comp(F::One, F::OneMinusSrcAlpha) },
+                Pass::Normal => wgpu::BlendState {
+                    color: comp(F::One, F::OneMinusSrcAlpha),
+                    alpha: comp(F::One, F::OneMinusSrcAlpha),
+                },
                 Pass::MultiplyScale => wgpu::BlendState { color: comp(F::Zero, F::Src), alpha: comp(F::Zero, F::One) },
-                Pass::MultiplyAdd => wgpu::BlendState { color: comp(F::OneMinusDstAlpha, F::One), alpha: comp(F::OneMinusDstAlpha, F::One) },
+                Pass::MultiplyAdd => wgpu::BlendState {
+                    color: comp(F::OneMinusDstAlpha, F::One),
+                    alpha: comp(F::OneMinusDstAlpha, F::One),
+                },
                 Pass::Checker => wgpu::BlendState::REPLACE,
             };
             let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -436,7 +236,11 @@ impl GpuCompositor {
                 fragment: Some(wgpu::FragmentState {
                     module: &self.shader,
                     entry_point: Some("fs_main"),
-                    targets: &[Some(wgpu::ColorTargetState { format, blend: Some(blend), write_mask: wgpu::ColorWrites::ALL })],
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: Some(blend),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
                     compilation_options: Default::default(),
                 }),
                 multiview_mask: None,
@@ -482,10 +286,23 @@ impl GpuCompositor {
                     let nearest = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_nearest);
                     let linear = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_linear);
                     // A hash no content has, so every tile goes up the first time.
-                    tiles.push(Tile { x: tx, y: ty, w: tw, h: th, hash: u64::MAX, opaque: false, texture, nearest, linear });
+                    tiles.push(Tile {
+                        x: tx,
+                        y: ty,
+                        w: tw,
+                        h: th,
+                        hash: u64::MAX,
+                        opaque: false,
+                        texture,
+                        nearest,
+                        linear,
+                    });
                 }
             }
-            self.cache.insert(key, Cached { origin: Origin::None, pending: None, filled: false, size: (w, h), format, tiles, used: true });
+            self.cache.insert(
+                key,
+                Cached { origin: Origin::None, pending: None, filled: false, size: (w, h), format, tiles, used: true },
+            );
         }
         let background = self.notify.is_some() && matches!(source, Source::Layer(_));
         let notify = self.notify.clone();
@@ -537,15 +354,29 @@ impl GpuCompositor {
             tile.opaque = d.opaque;
             for (level, (lw, lh, bytes)) in d.mips.iter().enumerate() {
                 queue.write_texture(
-                    wgpu::TexelCopyTextureInfo { texture: &tile.texture, mip_level: level as u32, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+                    wgpu::TexelCopyTextureInfo {
+                        texture: &tile.texture,
+                        mip_level: level as u32,
+                        origin: wgpu::Origin3d::ZERO,
+                        aspect: wgpu::TextureAspect::All,
+                    },
                     bytes,
-                    wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(lw * channels), rows_per_image: Some(*lh) },
+                    wgpu::TexelCopyBufferLayout {
+                        offset: 0,
+                        bytes_per_row: Some(lw * channels),
+                        rows_per_image: Some(*lh),
+                    },
                     wgpu::Extent3d { width: *lw, height: *lh, depth_or_array_layers: 1 },
                 );
             }
         }
         cached.filled = true;
-        log::debug!("canvas: {}×{} layer uploaded in {:.1} ms", cached.size.0, cached.size.1, t0.elapsed().as_secs_f64() * 1e3);
+        log::debug!(
+            "canvas: {}×{} layer uploaded in {:.1} ms",
+            cached.size.0,
+            cached.size.1,
+            t0.elapsed().as_secs_f64() * 1e3
+        );
     }
 
     /// Convert pixel changes on a background thread and call `notify` (e.g. request a repaint)
@@ -568,103 +399,12 @@ impl GpuCompositor {
         // Textures of layers no longer drawn are freed.
         self.cache.retain(|_, c| c.used);
 
-        let v = scene.view;
-        let (tw, th) = (v.target[0].max(1) as f32, v.target[1].max(1) as f32);
-        // Canvas pixel → normalised device coordinates.
-        let to_ndc = |p: [f32; 2]| [p[0] / tw * 2.0 - 1.0, 1.0 - p[1] / th * 2.0];
-        let ndc = |cx: f32, cy: f32| to_ndc([v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom]);
-        let visible = |a: [f32; 2], b: [f32; 2]| a[0] < 1.0 && b[0] > -1.0 && a[1] > -1.0 && b[1] < 1.0;
-        let mut uniforms: Vec<[f32; 24]> = Vec::new();
-        self.draws.clear();
-        let mut push = |draws: &mut Vec<DrawCmd>, pass, key, tile, nearest, u: [f32; 24]| {
-            draws.push(DrawCmd { pass, key, tile, nearest, uniform: uniforms.len() as u32 });
-            uniforms.push(u);
-        };
-        // Canvas pixel → target pixel.
-        let px = |cx: f32, cy: f32| [v.offset[0] + cx * v.zoom, v.offset[1] + cy * v.zoom];
-        let everything = [f32::MIN, f32::MIN, f32::MAX, f32::MAX];
-        // The checkerboard only shows through transparency: skip it under an opaque, full-canvas
-        // bottom layer (a photo), which saves a full-canvas pass on software renderers.
-        let covered = scene.layers.first().is_some_and(|l| {
-            l.transform.integer_offset() == Some((0, 0))
-                && l.opacity >= 1.0
-                && l.blend == BlendMode::Normal
-                && (l.pixels.width(), l.pixels.height()) == (v.canvas_w, v.canvas_h)
-                && self.cache.get(&l.key).is_some_and(|c| c.filled && c.tiles.iter().all(|t| t.opaque))
-        });
-        if scene.checker && !covered {
-            let (a, b) = (ndc(0.0, 0.0), ndc(v.canvas_w as f32, v.canvas_h as f32));
-            let e = everything;
-            let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., 0., 0., 0., 0., 1.0, 4.0, CHECKER_PX, 0., e[0], e[1], e[2], e[3], tw, th, 0., 0.];
-            push(&mut self.draws, Pass::Checker, u64::MAX, 0, true, u);
-        }
-        for l in &scene.layers {
-            let t = l.transform;
-            let Some(cached) = self.cache.get(&l.key).filter(|c| c.filled) else { continue };
-            // Unscaled layers seen at 100 % or closer show their exact pixels; everything else is
-            // filtered (bilinear, trilinear when shrinking).
-            let nearest = t.scale_x == 1.0 && t.scale_y == 1.0 && v.zoom >= 1.0;
-            let (lw, lh) = (l.pixels.width(), l.pixels.height());
-            let (f0, f1) = (px(t.x, t.y), px(t.x + lw as f32 * t.scale_x, t.y + lh as f32 * t.scale_y));
-            for (i, tile) in cached.tiles.iter().enumerate() {
-                // The quad reaches one target pixel beyond the layer's outer edges so partly
-                // covered edge pixels are drawn (with their coverage); inner tile seams are not
-                // widened, so no pixel is drawn twice.
-                let mut a = px(t.x + tile.x as f32 * t.scale_x, t.y + tile.y as f32 * t.scale_y);
-                let mut b = px(t.x + (tile.x + tile.w) as f32 * t.scale_x, t.y + (tile.y + tile.h) as f32 * t.scale_y);
-                let (sx, sy) = ((b[0] - a[0]) / tile.w as f32, (b[1] - a[1]) / tile.h as f32);
-                let mut uv = [0.0f32, 0.0, 1.0, 1.0];
-                if tile.x == 0 {
-                    a[0] -= 1.0;
-                    uv[0] -= 1.0 / (sx * tile.w as f32);
-                }
-                if tile.y == 0 {
-                    a[1] -= 1.0;
-                    uv[1] -= 1.0 / (sy * tile.h as f32);
-                }
-                if tile.x + tile.w == lw {
-                    b[0] += 1.0;
-                    uv[2] += 1.0 / (sx * tile.w as f32);
-                }
-                if tile.y + tile.h == lh {
-                    b[1] += 1.0;
-                    uv[3] += 1.0 / (sy * tile.h as f32);
-                }
-                let (a, b) = (to_ndc(a), to_ndc(b));
-                if !visible(a, b) {
-                    continue;
-                }
-                let base = [a[0], a[1], b[0], b[1], uv[0], uv[1], uv[2], uv[3], 0., 0., 0., 0., l.opacity, 0., 0., 0., f0[0], f0[1], f1[0], f1[1], tw, th, 0., 0.];
-                match l.blend {
-                    BlendMode::Normal => push(&mut self.draws, Pass::Normal, l.key, i, nearest, base),
-                    BlendMode::Multiply => {
-                        let mut scale = base;
-                        scale[13] = 1.0;
-                        push(&mut self.draws, Pass::MultiplyScale, l.key, i, nearest, scale);
-                        let mut add = base;
-                        add[13] = 2.0;
-                        push(&mut self.draws, Pass::MultiplyAdd, l.key, i, nearest, add);
-                    }
-                }
-            }
-        }
-        for m in &scene.masks {
-            let Some(cached) = self.cache.get(&m.key).filter(|c| c.filled) else { continue };
-            for (i, tile) in cached.tiles.iter().enumerate() {
-                let a = ndc(tile.x as f32, tile.y as f32);
-                let b = ndc((tile.x + tile.w) as f32, (tile.y + tile.h) as f32);
-                if !visible(a, b) {
-                    continue;
-                }
-                let t = m.tint;
-                let e = everything;
-                let u = [a[0], a[1], b[0], b[1], 0., 0., 1., 1., t[0], t[1], t[2], t[3], 1.0, 3.0, 0., 0., e[0], e[1], e[2], e[3], tw, th, 0., 0.];
-                push(&mut self.draws, Pass::Normal, m.key, i, v.zoom >= 1.0, u);
-            }
-        }
+        let (draws, uniforms) = draws::build(scene, &self.cache);
+        self.draws = draws;
         if uniforms.len() as u64 > self.uniform_capacity {
             self.uniform_capacity = (uniforms.len() as u64).next_power_of_two();
-            (self.uniforms, self.uniform_bind) = Self::uniform_buffer(device, &self.uniform_layout, self.uniform_capacity);
+            (self.uniforms, self.uniform_bind) =
+                Self::uniform_buffer(device, &self.uniform_layout, self.uniform_capacity);
         }
         let mut bytes = vec![0u8; uniforms.len() * UNIFORM_STRIDE as usize];
         for (i, u) in uniforms.iter().enumerate() {
@@ -719,12 +459,19 @@ impl GpuCompositor {
     }
 
     /// Render `scene` into `target` (an `Rgba8Unorm` render attachment), cleared to transparent.
-    pub fn render_to_texture(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, scene: &Scene, target: &wgpu::Texture) {
+    pub fn render_to_texture(
+        &mut self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        scene: &Scene,
+        target: &wgpu::Texture,
+    ) {
         let format = target.format();
         self.prepare_format(device, format);
         self.prepare(device, queue, scene);
         let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen canvas") });
+        let mut encoder =
+            device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen canvas") });
         {
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("offscreen canvas"),
@@ -732,7 +479,10 @@ impl GpuCompositor {
                     view: &view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
                 })],
                 depth_stencil_attachment: None,
                 timestamp_writes: None,
@@ -757,8 +507,16 @@ pub fn read_texture(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgpu::
     });
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("readback") });
     encoder.copy_texture_to_buffer(
-        wgpu::TexelCopyTextureInfo { texture, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
-        wgpu::TexelCopyBufferInfo { buffer: &buffer, layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(row), rows_per_image: Some(h) } },
+        wgpu::TexelCopyTextureInfo {
+            texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d::ZERO,
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyBufferInfo {
+            buffer: &buffer,
+            layout: wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(row), rows_per_image: Some(h) },
+        },
         wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
     );
     queue.submit([encoder.finish()]);
@@ -779,8 +537,10 @@ pub fn read_texture(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgpu::
 /// A headless device for tests and benchmarks: the first adapter wgpu finds (lavapipe on CI).
 pub fn headless_device() -> Result<(wgpu::Adapter, wgpu::Device, wgpu::Queue), String> {
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle());
-    let adapter = pollster_block(instance.request_adapter(&wgpu::RequestAdapterOptions::default())).map_err(|e| format!("no GPU adapter: {e}"))?;
-    let (device, queue) = pollster_block(adapter.request_device(&wgpu::DeviceDescriptor::default())).map_err(|e| format!("cannot open the GPU device: {e}"))?;
+    let adapter = pollster_block(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+        .map_err(|e| format!("no GPU adapter: {e}"))?;
+    let (device, queue) = pollster_block(adapter.request_device(&wgpu::DeviceDescriptor::default()))
+        .map_err(|e| format!("cannot open the GPU device: {e}"))?;
     Ok((adapter, device, queue))
 }
 

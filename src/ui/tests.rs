@@ -4,12 +4,14 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use super::brush::BrushSettings;
+use super::files::AppDirs;
+use super::tools::Tool;
+use super::{EditorApp, EditorOptions};
 use eframe::egui::{self, Key, Modifiers, Pos2};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
-use layerdecomp::engine::stages::Stages;
-use layerdecomp::ui::brush::BrushSettings;
-use layerdecomp::ui::{AppDirs, EditorApp, EditorOptions, Tool};
+use layerdecomp::engine::Stages;
 use layerdecomp::LayerKind;
 
 fn options(dir: &Path) -> EditorOptions {
@@ -58,7 +60,8 @@ fn brush_the_ball(h: &mut Harness<'static, EditorApp>) {
     h.step();
     h.state_mut().set_brush(BrushSettings { radius: 60.0, hardness: 1.0 });
     for y in [270.0, 330.0, 390.0, 440.0] {
-        let row: Vec<Pos2> = (0..=8).map(|i| h.state().canvas_to_screen(Pos2::new(520.0 + i as f32 * 30.0, y))).collect();
+        let row: Vec<Pos2> =
+            (0..=8).map(|i| h.state().canvas_to_screen(Pos2::new(520.0 + i as f32 * 30.0, y))).collect();
         drag(h, row[0], &row[1..]);
     }
 }
@@ -207,7 +210,10 @@ fn project_save_and_reopen_keeps_masks_and_undo_is_memory_bounded() {
     let ctx = h2.ctx.clone();
     h2.state_mut().open(path.clone(), &ctx);
     settle(&mut h2, Duration::from_secs(60));
-    assert!(h2.state().document().masks.object.as_raw() == saved_mask.as_raw(), "the brushed mask comes back with the project");
+    assert!(
+        h2.state().document().masks.object.as_raw() == saved_mask.as_raw(),
+        "the brushed mask comes back with the project"
+    );
     assert!(h2.state().notices().iter().all(|n| !n.error), "{:?}", h2.state().notices());
 
     // Opening something broken is a message, not a crash, and the document stays.
@@ -215,7 +221,11 @@ fn project_save_and_reopen_keeps_masks_and_undo_is_memory_bounded() {
     std::fs::write(&bad, b"\x89PNG\r\n\x1a\n not really").unwrap();
     h2.state_mut().open(bad, &ctx);
     settle(&mut h2, Duration::from_secs(30));
-    assert!(h2.state().notices().iter().any(|n| n.error && n.text.contains("broken.png")), "{:?}", h2.state().notices());
+    assert!(
+        h2.state().notices().iter().any(|n| n.error && n.text.contains("broken.png")),
+        "{:?}",
+        h2.state().notices()
+    );
     assert!(h2.state().document().masks.object.as_raw() == saved_mask.as_raw());
 
     // Opening over unsaved work asks first; "Keep editing" keeps it.
@@ -239,15 +249,15 @@ fn project_save_and_reopen_keeps_masks_and_undo_is_memory_bounded() {
 
 struct PanickingSegmenter;
 
-impl layerdecomp::engine::stages::Segmenter for PanickingSegmenter {
+impl layerdecomp::engine::Segmenter for PanickingSegmenter {
     fn segment(
         &self,
-        _img: &layerdecomp::engine::raster::Rgb,
-        _brush: &layerdecomp::engine::mask::Mask,
-        _protect: Option<&layerdecomp::engine::mask::Mask>,
-        _rng: &mut layerdecomp::engine::rng::Rng,
+        _img: &layerdecomp::raster::Rgb,
+        _brush: &layerdecomp::raster::Mask,
+        _protect: Option<&layerdecomp::raster::Mask>,
+        _rng: &mut layerdecomp::engine::Rng,
         _cancelled: &dyn Fn() -> bool,
-    ) -> Result<layerdecomp::engine::mask::Mask, layerdecomp::engine::Cancelled> {
+    ) -> Result<layerdecomp::raster::Mask, layerdecomp::engine::Cancelled> {
         panic!("segmenter exploded on purpose");
     }
 }
@@ -282,15 +292,15 @@ fn an_engine_panic_becomes_a_message_and_the_document_is_unchanged() {
 /// A segmenter that waits until it is cancelled (at most 30 s).
 struct SlowSegmenter;
 
-impl layerdecomp::engine::stages::Segmenter for SlowSegmenter {
+impl layerdecomp::engine::Segmenter for SlowSegmenter {
     fn segment(
         &self,
-        _img: &layerdecomp::engine::raster::Rgb,
-        brush: &layerdecomp::engine::mask::Mask,
-        _protect: Option<&layerdecomp::engine::mask::Mask>,
-        _rng: &mut layerdecomp::engine::rng::Rng,
+        _img: &layerdecomp::raster::Rgb,
+        brush: &layerdecomp::raster::Mask,
+        _protect: Option<&layerdecomp::raster::Mask>,
+        _rng: &mut layerdecomp::engine::Rng,
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<layerdecomp::engine::mask::Mask, layerdecomp::engine::Cancelled> {
+    ) -> Result<layerdecomp::raster::Mask, layerdecomp::engine::Cancelled> {
         let t0 = Instant::now();
         while t0.elapsed() < Duration::from_secs(30) {
             if cancelled() {
@@ -329,7 +339,9 @@ fn without_a_gpu_the_cpu_compositor_draws_the_canvas_with_a_notice() {
     let dir = tempfile::tempdir().unwrap();
     let opts = options(dir.path());
     // No `.wgpu()`: the app gets no wgpu render state, as on a machine without a usable adapter.
-    let mut h = Harness::builder().with_size(egui::vec2(1280.0, 860.0)).build_eframe(move |cc| EditorApp::with_sample(cc, opts).unwrap());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 860.0))
+        .build_eframe(move |cc| EditorApp::with_sample(cc, opts).unwrap());
     h.step();
     assert!(!h.state().uses_gpu());
     assert!(h.state().notices().iter().any(|n| n.text.contains("CPU compositor")));

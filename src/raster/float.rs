@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use crate::document::PremulImage;
+use super::PremulImage;
 
 /// Luma of an sRGB-encoded colour (Rec. 601 weights on the encoded values).
 #[inline]
@@ -14,20 +14,27 @@ pub fn luma(p: [f32; 3]) -> f32 {
 /// An opaque RGB image, sRGB-encoded values in [0, 1].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rgb {
+    /// Width in pixels.
     pub w: usize,
+    /// Height in pixels.
     pub h: usize,
+    /// Colours, row-major.
     pub px: Vec<[f32; 3]>,
 }
 
 /// One float channel.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plane {
+    /// Width in pixels.
     pub w: usize,
+    /// Height in pixels.
     pub h: usize,
+    /// Values, row-major.
     pub v: Vec<f32>,
 }
 
 impl Rgb {
+    /// A black image.
     pub fn new(w: usize, h: usize) -> Self {
         Self { w, h, px: vec![[0.0; 3]; w * h] }
     }
@@ -41,16 +48,23 @@ impl Rgb {
         }
     }
 
+    /// As an opaque premultiplied image.
     pub fn to_premul(&self) -> PremulImage {
-        PremulImage::from_pixels(self.w as u32, self.h as u32, self.px.iter().map(|p| [p[0], p[1], p[2], 1.0]).collect())
-            .expect("sizes match")
+        PremulImage::from_pixels(
+            self.w as u32,
+            self.h as u32,
+            self.px.iter().map(|p| [p[0], p[1], p[2], 1.0]).collect(),
+        )
+        .expect("sizes match")
     }
 
     #[inline]
+    /// The colour at `(x, y)`.
     pub fn at(&self, x: usize, y: usize) -> [f32; 3] {
         self.px[y * self.w + x]
     }
 
+    /// The `w`×`h` part whose top-left corner is `(x, y)`.
     pub fn crop(&self, x: usize, y: usize, w: usize, h: usize) -> Self {
         let mut px = Vec::with_capacity(w * h);
         for row in y..y + h {
@@ -117,11 +131,13 @@ impl Rgb {
 }
 
 impl Plane {
+    /// A plane of zeros.
     pub fn new(w: usize, h: usize) -> Self {
         Self { w, h, v: vec![0.0; w * h] }
     }
 
     #[inline]
+    /// The value at `(x, y)`.
     pub fn at(&self, x: usize, y: usize) -> f32 {
         self.v[y * self.w + x]
     }
@@ -217,6 +233,29 @@ pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Plane {
         }
     }
     Plane { w, h, v: out }
+}
+
+/// The luminance of a per-channel log-deficit (Rec. 709 weights: the channels' shares of what
+/// the eye sees darken).
+pub(crate) fn deficit_luminance(d: [f32; 3]) -> f32 {
+    0.2126 * d[0] + 0.7152 * d[1] + 0.0722 * d[2]
+}
+
+/// The median of `v` (reordered in place); 0 for none.
+pub(crate) fn median(v: &mut [f32]) -> f32 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    let k = v.len() / 2;
+    *v.select_nth_unstable_by(k, f32::total_cmp).1
+}
+
+/// Mean of `v` over the window of radius `r`, counting only pixels where `exclude` is false.
+pub(crate) fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: usize) -> Vec<f32> {
+    let num: Vec<f32> = v.iter().zip(exclude).map(|(&x, &e)| if e { 0.0 } else { x }).collect();
+    let den: Vec<f32> = exclude.iter().map(|&e| if e { 0.0 } else { 1.0 }).collect();
+    let (n, d) = (box_mean(&num, w, h, r).v, box_mean(&den, w, h, r).v);
+    n.iter().zip(&d).zip(v).map(|((&a, &b), &x)| if b > 1e-6 { a / b } else { x }).collect()
 }
 
 #[cfg(test)]

@@ -39,12 +39,7 @@ pub fn unpremultiply(p: Px) -> Px {
         return [0.0; 4];
     }
     let inv = 1.0 / a;
-    [
-        (p[0] * inv).min(1.0),
-        (p[1] * inv).min(1.0),
-        (p[2] * inv).min(1.0),
-        a.min(1.0),
-    ]
+    [(p[0] * inv).min(1.0), (p[1] * inv).min(1.0), (p[2] * inv).min(1.0), a.min(1.0)]
 }
 
 /// Quantise a `[0, 1]` value to 8 bits, rounding to nearest.
@@ -82,14 +77,7 @@ impl PremulImage {
         }
         let pixels = bytes
             .chunks_exact(4)
-            .map(|c| {
-                premultiply([
-                    c[0] as f32 / 255.0,
-                    c[1] as f32 / 255.0,
-                    c[2] as f32 / 255.0,
-                    c[3] as f32 / 255.0,
-                ])
-            })
+            .map(|c| premultiply([c[0] as f32 / 255.0, c[1] as f32 / 255.0, c[2] as f32 / 255.0, c[3] as f32 / 255.0]))
             .collect();
         Some(Self { width, height, pixels })
     }
@@ -99,39 +87,44 @@ impl PremulImage {
         if values.len() != width as usize * height as usize * 4 {
             return None;
         }
-        let pixels = values
-            .chunks_exact(4)
-            .map(|c| premultiply([c[0], c[1], c[2], c[3]].map(|v| v.clamp(0.0, 1.0))))
-            .collect();
+        let pixels =
+            values.chunks_exact(4).map(|c| premultiply([c[0], c[1], c[2], c[3]].map(|v| v.clamp(0.0, 1.0)))).collect();
         Some(Self { width, height, pixels })
     }
 
+    /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
     }
 
+    /// Height in pixels.
     pub fn height(&self) -> u32 {
         self.height
     }
 
+    /// No pixels.
     pub fn is_empty(&self) -> bool {
         self.pixels.is_empty()
     }
 
+    /// The pixels, row-major.
     pub fn pixels(&self) -> &[Px] {
         &self.pixels
     }
 
+    /// The pixels, row-major, to change.
     pub fn pixels_mut(&mut self) -> &mut [Px] {
         &mut self.pixels
     }
 
     #[inline]
+    /// The pixel at `(x, y)`.
     pub fn get(&self, x: u32, y: u32) -> Px {
         self.pixels[y as usize * self.width as usize + x as usize]
     }
 
     #[inline]
+    /// Set the pixel at `(x, y)`.
     pub fn set(&mut self, x: u32, y: u32, px: Px) {
         let w = self.width as usize;
         self.pixels[y as usize * w + x as usize] = px;

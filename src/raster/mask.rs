@@ -1,13 +1,17 @@
 //! Binary masks (brushes, holes) and the distance transform that grows and shrinks them.
 
-use crate::document::PremulImage;
+use super::PremulImage;
 
 /// A pixel rectangle `[x0, x1) × [y0, y1)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rect {
+    /// First column.
     pub x0: usize,
+    /// First row.
     pub y0: usize,
+    /// Column past the last.
     pub x1: usize,
+    /// Row past the last.
     pub y1: usize,
 }
 
@@ -15,13 +19,20 @@ impl Rect {
     /// The bounding box `(x, y, w, h)` grown by `pad` on every side, clipped to `w × h`.
     pub fn grown(bounds: (u32, u32, u32, u32), pad: usize, w: usize, h: usize) -> Self {
         let (bx, by, bw, bh) = (bounds.0 as usize, bounds.1 as usize, bounds.2 as usize, bounds.3 as usize);
-        Self { x0: bx.saturating_sub(pad), y0: by.saturating_sub(pad), x1: (bx + bw + pad).min(w), y1: (by + bh + pad).min(h) }
+        Self {
+            x0: bx.saturating_sub(pad),
+            y0: by.saturating_sub(pad),
+            x1: (bx + bw + pad).min(w),
+            y1: (by + bh + pad).min(h),
+        }
     }
 
+    /// Width.
     pub fn w(&self) -> usize {
         self.x1 - self.x0
     }
 
+    /// Height.
     pub fn h(&self) -> usize {
         self.y1 - self.y0
     }
@@ -42,6 +53,7 @@ impl std::fmt::Debug for Mask {
 }
 
 impl Mask {
+    /// An empty mask.
     pub fn new(width: u32, height: u32) -> Self {
         Self { width, height, data: vec![0; width as usize * height as usize] }
     }
@@ -85,29 +97,35 @@ impl Mask {
         m
     }
 
+    /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
     }
 
+    /// Height in pixels.
     pub fn height(&self) -> u32 {
         self.height
     }
 
     #[inline]
+    /// Whether `(x, y)` is set.
     pub fn get(&self, x: u32, y: u32) -> bool {
         self.data[(y * self.width + x) as usize] != 0
     }
 
     #[inline]
+    /// Set or clear `(x, y)`.
     pub fn set(&mut self, x: u32, y: u32, on: bool) {
         self.data[(y * self.width + x) as usize] = on as u8;
     }
 
     #[inline]
+    /// Whether pixel `i` (row-major) is set.
     pub fn at(&self, i: usize) -> bool {
         self.data[i] != 0
     }
 
+    /// One byte per pixel, row-major, 0 or 1.
     pub fn data(&self) -> &[u8] {
         &self.data
     }
@@ -117,6 +135,7 @@ impl Mask {
         self.data.iter().filter(|&&b| b != 0).count()
     }
 
+    /// Nothing is set.
     pub fn is_empty(&self) -> bool {
         self.data.iter().all(|&b| b == 0)
     }
@@ -169,14 +188,17 @@ impl Mask {
         out
     }
 
+    /// Set where either is.
     pub fn union(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a | b)
     }
 
+    /// Set where both are.
     pub fn intersect(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & b)
     }
 
+    /// Set where `self` is and `other` is not.
     pub fn minus(&self, other: &Self) -> Self {
         self.zip(other, |a, b| a & (b ^ 1))
     }
@@ -196,7 +218,9 @@ impl Mask {
             while let Some(i) = stack.pop() {
                 comp.push(i);
                 let (x, y) = (i % w, i / w);
-                for (ok, j) in [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)] {
+                for (ok, j) in
+                    [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
+                {
                     if ok && self.data[j] != 0 && !seen[j] {
                         seen[j] = true;
                         stack.push(j);
@@ -208,13 +232,18 @@ impl Mask {
         out
     }
 
+    /// Set where `self` is not.
     pub fn invert(&self) -> Self {
         Self { width: self.width, height: self.height, data: self.data.iter().map(|&b| b ^ 1).collect() }
     }
 
     fn zip(&self, other: &Self, f: impl Fn(u8, u8) -> u8) -> Self {
         assert_eq!((self.width, self.height), (other.width, other.height), "mask sizes differ");
-        Self { width: self.width, height: self.height, data: self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect() }
+        Self {
+            width: self.width,
+            height: self.height,
+            data: self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect(),
+        }
     }
 }
 

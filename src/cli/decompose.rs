@@ -1,0 +1,98 @@
+//! `layerdecomp decompose`: the engine from the command line, with the same exporters as the
+//! editor.
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use super::args::DecomposeArgs;
+use super::input::{load, load_mask, parse_quality};
+use layerdecomp::compositor::{composite_onto, Placed};
+use layerdecomp::document::{BlendMode, PremulImage};
+use layerdecomp::engine::{decompose, DecomposeRequest, Decomposition, PlacedLayer};
+use layerdecomp::io::{self, ImportOptions, PngDepth};
+
+pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
+    let quality = parse_quality(&args.quality)?;
+    let image = load(&args.input, opts)?;
+    let (w, h) = (image.width(), image.height());
+    let mask = load_mask(&args.mask, "mask", (w, h), opts)?;
+    if mask.is_empty() {
+        bail!("{}: the mask is empty (no painted pixel)", args.mask.display());
+    }
+    let effect_hint = args.effects_mask.as_ref().map(|p| load_mask(p, "effects mask", (w, h), opts)).transpose()?;
+    let protect = args.protect.as_ref().map(|p| load_mask(p, "protect mask", (w, h), opts)).transpose()?;
+
+    let bar = (!args.quiet).then(|| {
+        let bar = indicatif::ProgressBar::new(1000);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg:<36} [{bar:30}] {percent:>3}% {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    });
+    let on_progress = |p: layerdecomp::engine::Progress| {
+        if let Some(bar) = &bar {
+            bar.set_message(p.stage.name());
+            bar.set_position((p.fraction * 1000.0) as u64);
+        }
+    };
+    let mut request = DecomposeRequest::new(mask.clone());
+    request.effect_hint = effect_hint;
+    request.protect = protect;
+    request.quality = quality;
+    request.seed = args.seed;
+    request.progress = Some(&on_progress);
+    // The command line has the machine to itself: use every core.
+    request.threads = std::thread::available_parallelism().ok().map(|n| n.get());
+    let started = Instant::now();
+    let result = decompose(&image, &request);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let decomposition = result.map_err(|e| anyhow!("{}: {e}", args.mask.display()))?;
+    write_outputs(&decomposition, &args.out)?;
+    if let Some(sheet) = &args.sheet {
+        let shift = (-(w as f32) * 0.25, h as f32 * 0.05);
+        let img = layerdecomp::engine::contact_sheet(&image, &mask, &decomposition, shift, 0.5);
+        io::write_png(&img, sheet, PngDepth::Eight)?;
+    }
+    if !args.quiet {
+        eprintln!("decomposed {}×{} in {:.2} s → {}", w, h, started.elapsed().as_secs_f64(), args.out.display());
+        eprintln!("effects found (confidence): {}", decomposition.effects_summary());
+    }
+    Ok(())
+}
+
+/// Write a decomposition as a layered file (.psd/.ora) or a directory of PNGs. Layer PNGs are
+/// 16-bit so that soft alpha keeps its colour; the background is 8-bit like the photo. A flat
+/// image (.png, .jpg) would only give the photo back, so it is refused.
+pub fn write_outputs(d: &Decomposition, out: &Path) -> Result<()> {
+    match io::ExportFormat::from_path(out) {
+        io::ExportFormat::PngDir => write_png_dir(d, out),
+        format if format.is_layered() => Ok(io::export_as(&d.to_layer_stack(), format, out)?),
+        _ => bail!("{}: a decomposition has layers: write a .psd, a .ora or a directory", out.display()),
+    }
+}
+
+fn write_png_dir(d: &Decomposition, out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the directory", out.display()))?;
+    let (w, h) = (d.background.width(), d.background.height());
+    let on_canvas = |layers: &[&PlacedLayer]| -> PremulImage {
+        let mut canvas = PremulImage::new(w, h);
+        for layer in layers {
+            let placed = Placed { x: layer.x, y: layer.y, pixels: Cow::Borrowed(&layer.pixels) };
+            composite_onto(&mut canvas, &placed, 1.0, BlendMode::Normal);
+        }
+        canvas
+    };
+    let effects: Vec<&PlacedLayer> = d.effects.iter().map(|e| &e.layer).collect();
+    io::write_png(&d.background, &out.join("background.png"), PngDepth::Eight)?;
+    io::write_png(&d.foreground, &out.join("foreground.png"), PngDepth::Sixteen)?;
+    io::write_png(&on_canvas(&[&d.object]), &out.join("object.png"), PngDepth::Sixteen)?;
+    io::write_png(&on_canvas(&effects), &out.join("effects.png"), PngDepth::Sixteen)?;
+    Ok(())
+}
