@@ -125,9 +125,9 @@ pub fn score(truth: &Truth, pred: &Prediction) -> Scores {
     let alpha_mae = alpha_err.iter().sum::<f64>() / n as f64;
     let alpha_mae_effect = has_effect.then(|| {
         let (mut s, mut k) = (0.0, 0usize);
-        for i in 0..n {
+        for (i, err) in alpha_err.iter().enumerate() {
             if effect_region.at(i) {
-                s += alpha_err[i];
+                s += err;
                 k += 1;
             }
         }

@@ -172,6 +172,42 @@ pub fn resized(img: &PremulImage, w: u32, h: u32) -> PremulImage {
     flatten(&stack)
 }
 
+/// A thumbnail from a 4×4 grid of samples per output pixel: reads a few thousand pixels, not
+/// the whole layer, so a 12-megapixel layer costs a UI thread nothing noticeable.
+pub fn sampled_thumbnail(src: &PremulImage, tw: u32, th: u32) -> PremulImage {
+    let mut out = PremulImage::new(tw, th);
+    let (sx, sy) = (src.width() as f32 / tw as f32, src.height() as f32 / th as f32);
+    for y in 0..th {
+        for x in 0..tw {
+            let mut acc = [0.0f32; 4];
+            for j in 0..4 {
+                for i in 0..4 {
+                    let u = (((x as f32 + (i as f32 + 0.5) / 4.0) * sx) as u32).min(src.width() - 1);
+                    let v = (((y as f32 + (j as f32 + 0.5) / 4.0) * sy) as u32).min(src.height() - 1);
+                    let p = src.get(u, v);
+                    for c in 0..4 {
+                        acc[c] += p[c] / 16.0;
+                    }
+                }
+            }
+            out.set(x, y, acc);
+        }
+    }
+    out
+}
+
+/// Paint a premultiplied `tint` over `img` where `mask` covers it (coverage scales the tint),
+/// as the GPU compositor draws brushed masks: Normal blend on sRGB-encoded values.
+pub fn tint_by_mask(img: &mut PremulImage, mask: &image::GrayImage, tint: Px) {
+    for (p, &c) in img.pixels_mut().iter_mut().zip(mask.as_raw()) {
+        let m = c as f32 / 255.0;
+        let keep = 1.0 - tint[3] * m;
+        for k in 0..4 {
+            p[k] = tint[k] * m + p[k] * keep;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,41 +299,5 @@ mod tests {
         let mut stack = LayerStack::from_background(PremulImage::filled(2, 2, [1.0; 4]));
         stack.push(NewLayer::new("hidden", PremulImage::filled(2, 2, [0.0, 0.0, 0.0, 1.0])).visible(false));
         assert_eq!(flatten(&stack).get(1, 1), [1.0; 4]);
-    }
-}
-
-/// A thumbnail from a 4×4 grid of samples per output pixel: reads a few thousand pixels, not
-/// the whole layer, so a 12-megapixel layer costs a UI thread nothing noticeable.
-pub fn sampled_thumbnail(src: &PremulImage, tw: u32, th: u32) -> PremulImage {
-    let mut out = PremulImage::new(tw, th);
-    let (sx, sy) = (src.width() as f32 / tw as f32, src.height() as f32 / th as f32);
-    for y in 0..th {
-        for x in 0..tw {
-            let mut acc = [0.0f32; 4];
-            for j in 0..4 {
-                for i in 0..4 {
-                    let u = (((x as f32 + (i as f32 + 0.5) / 4.0) * sx) as u32).min(src.width() - 1);
-                    let v = (((y as f32 + (j as f32 + 0.5) / 4.0) * sy) as u32).min(src.height() - 1);
-                    let p = src.get(u, v);
-                    for c in 0..4 {
-                        acc[c] += p[c] / 16.0;
-                    }
-                }
-            }
-            out.set(x, y, acc);
-        }
-    }
-    out
-}
-
-/// Paint a premultiplied `tint` over `img` where `mask` covers it (coverage scales the tint),
-/// as the GPU compositor draws brushed masks: Normal blend on sRGB-encoded values.
-pub fn tint_by_mask(img: &mut PremulImage, mask: &image::GrayImage, tint: Px) {
-    for (p, &c) in img.pixels_mut().iter_mut().zip(mask.as_raw()) {
-        let m = c as f32 / 255.0;
-        let keep = 1.0 - tint[3] * m;
-        for k in 0..4 {
-            p[k] = tint[k] * m + p[k] * keep;
-        }
     }
 }

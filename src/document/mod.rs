@@ -117,7 +117,7 @@ impl Transform {
     pub fn integer_offset(&self) -> Option<(i32, i32)> {
         let whole = |v: f32| v.fract() == 0.0 && v.abs() < i32::MAX as f32;
         (self.scale_x == 1.0 && self.scale_y == 1.0 && whole(self.x) && whole(self.y))
-            .then(|| (self.x as i32, self.y as i32))
+            .then_some((self.x as i32, self.y as i32))
     }
 
     /// Scale by `factor` about the canvas point `(ax, ay)`.

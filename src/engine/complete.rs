@@ -286,7 +286,7 @@ impl Geometry {
             for y in 0..h {
                 for x in 0..w {
                     let i = y * w + x;
-                    if !near_hole[i] && !(skip_avoid && near_avoid[i]) && inside(x, y) {
+                    if !near_hole[i] && (!skip_avoid || !near_avoid[i]) && inside(x, y) {
                         v.push((x as u32, y as u32));
                     }
                 }

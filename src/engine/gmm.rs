@@ -65,8 +65,8 @@ impl Gmm {
             }
             let mut sums = vec![([0.0f64; 3], 0usize); centres.len()];
             for (p, &a) in data.iter().zip(&assign) {
-                for c in 0..3 {
-                    sums[a].0[c] += p[c] as f64;
+                for (sum, &v) in sums[a].0.iter_mut().zip(p) {
+                    *sum += v as f64;
                 }
                 sums[a].1 += 1;
             }

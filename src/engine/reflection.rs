@@ -206,6 +206,7 @@ fn fit_at(
     let mut sums = vec![vec![0.0f32; rw * rh]; 5];
     let row = |i: usize| (i / rw) as f32 / FIT_RADIUS as f32;
     let (mut cov, mut var_i, mut var_f) = (0.0f64, 0.0f64, 0.0f64);
+    #[allow(clippy::needless_range_loop)] // `c` picks the channel of several per-pixel arrays
     for c in 0..3 {
         let plane: Vec<f32> = (0..rw * rh).map(|i| img.px[(y0 + i / rw) * w + x0 + i % rw][c]).collect();
         if !opacity {
@@ -318,7 +319,7 @@ mod tests {
                 let i = y * w + x;
                 if solid.get(x as u32, y as u32) {
                     img.px[i] = object_at(x, y);
-                } else if y >= 70 && y < 120 && (50 - spread..110 + spread).contains(&x) {
+                } else if (70..120).contains(&y) && (50 - spread..110 + spread).contains(&x) {
                     // Mirrored about the line between rows 69 and 70, fading with distance.
                     let outside = (50usize.saturating_sub(x)).max(x.saturating_sub(109)) as f32;
                     let a = strength * (1.0 - (y - 70) as f32 / 60.0) * (1.0 - outside / (spread as f32 + 1.0));

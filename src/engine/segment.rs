@@ -347,7 +347,7 @@ impl EdgeContrast {
         let low = {
             let mut rows = (0..w * h).filter(|&i| init[i] || fixed_fg[i]).map(|i| i / w);
             let first = rows.next().unwrap_or(0);
-            let last = rows.last().unwrap_or(first);
+            let last = rows.next_back().unwrap_or(first);
             (first + last) as f32 / 2.0
         };
         Self { unshaded, beta: beta_of(sum), beta_chroma: beta_of(sum_chroma), low }

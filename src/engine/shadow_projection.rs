@@ -633,9 +633,12 @@ mod tests {
         0.06 * (x / 7.0).sin() * (y / 5.0).cos() + 0.04 * ((x + 2.0 * y) / 11.0).sin()
     }
 
+    /// Silhouette, smoothed and raw log-deficits, usable pixels, region.
+    type Scene = (Mask, Vec<f32>, Vec<[f32; 3]>, Vec<bool>, Vec<bool>);
+
     /// Log-deficits (shading plus texture) of a shadow cast towards the camera and to the right
     /// (kx 0.6, ky −0.4), slightly blurred, darkness 0.5 (bluish: 0.45, 0.5, 0.55).
-    fn scene() -> (Mask, Vec<f32>, Vec<[f32; 3]>, Vec<bool>, Vec<bool>) {
+    fn scene() -> Scene {
         let inner = object();
         // The caller leaves the object, grown by 2 px, out of every estimate.
         let obj = inner.dilate(2.0);

@@ -321,8 +321,8 @@ fn add_reflection(floor: &mut Rgb, sil: &Silhouette, object_rgb: &Rgb, rng: &mut
         }
     }
     let ra = box_blur3(&ra, w, h, 1);
-    for i in 0..w * h {
-        floor.px[i] = [0, 1, 2].map(|c| ra[i] * rc.px[i][c] + (1.0 - ra[i]) * floor.px[i][c]);
+    for ((px, &a), r) in floor.px.iter_mut().zip(&ra).zip(&rc.px) {
+        *px = [0, 1, 2].map(|c| a * r[c] + (1.0 - a) * px[c]);
     }
 }
 

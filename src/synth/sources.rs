@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 use crate::io::{self, ImportOptions};
 use crate::raster::Rgb;
 
+/// A part of a photograph: x, y, width, height.
+type Crop = (usize, usize, usize, usize);
+
 /// The photographs the data is built from (see data/SOURCES.md).
 pub struct Sources {
     pub(super) textures: Vec<(String, Rgb)>,
@@ -22,7 +25,7 @@ impl Sources {
         };
         // Floors: whole textures, or the part of a photograph that is a surface (the wooden
         // table beside the coffee cup, the cat's forehead fur, the garage's concrete floor).
-        let crops: [(&str, Option<(usize, usize, usize, usize)>); 6] = [
+        let crops: [(&str, Option<Crop>); 6] = [
             ("gravel.png", None),
             ("grass.png", None),
             ("brick.png", None),

@@ -141,8 +141,7 @@ pub fn stamp(mask: &mut GrayImage, center: [f32; 2], brush: BrushSettings, erase
     let circle = PathBuilder::from_circle(cx, cy, r)?;
     let hard = brush.hardness.clamp(0.0, 1.0);
     let white = Color::from_rgba8(255, 255, 255, 255);
-    let mut paint = Paint::default();
-    paint.anti_alias = true;
+    let mut paint = Paint { anti_alias: true, ..Default::default() };
     if hard < 0.999 {
         let stops = vec![
             GradientStop::new(0.0, white),

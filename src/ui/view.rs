@@ -31,11 +31,11 @@ impl CanvasView {
         }
     }
 
-    pub fn to_screen(&self, rect: Rect, p: Pos2) -> Pos2 {
+    pub fn to_screen(self, rect: Rect, p: Pos2) -> Pos2 {
         rect.min + self.offset + p.to_vec2() * self.zoom
     }
 
-    pub fn to_canvas(&self, rect: Rect, p: Pos2) -> Pos2 {
+    pub fn to_canvas(self, rect: Rect, p: Pos2) -> Pos2 {
         ((p - rect.min - self.offset) / self.zoom).to_pos2()
     }
 
