@@ -7,7 +7,6 @@
 mod complete;
 mod decompose;
 mod device;
-mod effects;
 mod gmm;
 mod matting;
 mod maxflow;
@@ -15,20 +14,20 @@ mod reflection;
 mod request;
 mod rng;
 mod segment;
-mod shadow_projection;
+mod shadows;
 mod sheet;
 mod stages;
 
 pub use complete::CompletionParams;
 pub use decompose::{decompose, decompose_with, unmix};
 pub use device::{describe_device, pick_device};
-pub use effects::EffectParams;
 pub use matting::MattingParams;
 pub use request::{
     CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage,
 };
 pub use rng::Rng;
 pub use segment::SegmentParams;
+pub use shadows::EffectParams;
 pub use sheet::contact_sheet;
 pub use stages::{
     ColourSpreader, Completer, GrabCut, GuidedFilterMatting, Matter, MembraneSpread, MirroredReflection,

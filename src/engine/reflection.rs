@@ -10,7 +10,7 @@
 //! Linear values throughout: the reflection adds light (over-compositing is linear in the
 //! encoded values the layers are stored in, as everywhere in the engine).
 
-use super::effects::membrane_from_rim;
+use super::shadows::membrane_from_rim;
 use super::Cancelled;
 use crate::raster::masked_mean;
 use crate::raster::{Mask, Rect};

@@ -3,16 +3,16 @@
 //! is the default, weight-free engine.
 
 use super::complete::{complete_avoiding, diffuse_from, CompletionParams};
-use super::effects::{detect_shadows, relight_cancellable, EffectParams};
 use super::matting::{matte, MattingParams};
 use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
 use super::segment::{segment, SegmentParams};
+use super::shadows::{detect_shadows, relight_cancellable, EffectParams};
 use super::{Cancelled, Quality};
 use crate::raster::{Mask, Plane, Rgb};
 
-pub use super::effects::Relit;
 pub use super::reflection::Reflection;
+pub use super::shadows::Relit;
 
 /// Finds the object inside a rough brush.
 pub trait Segmenter: Send + Sync {

@@ -1,0 +1,342 @@
+//! Background completion: exemplar-based fill with multi-scale PatchMatch nearest-neighbour
+//! fields and EM voting (Wexler, Shechtman & Irani 2007; Barnes et al. 2009 — the family behind
+//! Content-Aware Fill). Coarse levels settle structure (lines, seams, horizon), fine levels copy
+//! texture. The search stays in a context band around the hole.
+
+use rayon::prelude::*;
+
+mod diffuse;
+mod patchmatch;
+
+use diffuse::onion_peel_fill;
+pub(crate) use diffuse::{diffuse_fill, diffuse_from};
+use patchmatch::{field_distances, patchmatch_sweep, upsample_nnf, vote, Geometry};
+
+use super::rng::Rng;
+use super::Cancelled;
+use crate::raster::Rgb;
+use crate::raster::{Mask, Rect};
+
+#[derive(Clone, Debug)]
+/// How the background is filled: PatchMatch with EM voting over an image pyramid.
+pub struct CompletionParams {
+    /// Patch side (odd).
+    pub patch: usize,
+    /// EM iterations (PatchMatch + vote) at the coarsest level; halves towards the finest.
+    pub em_iterations: usize,
+    /// PatchMatch sweeps per EM iteration.
+    pub pm_sweeps: usize,
+    /// The hole is brought down to about this many pixels across at the coarsest level.
+    pub coarse_hole_size: usize,
+    /// Context band around the hole, as a multiple of the hole's larger side (at least 48 px).
+    pub context: f32,
+    /// Weight scale of the very last vote (see `vote`).
+    pub final_softness: f32,
+}
+
+impl Default for CompletionParams {
+    fn default() -> Self {
+        Self { patch: 7, em_iterations: 8, pm_sweeps: 3, coarse_hole_size: 24, context: 1.0, final_softness: 1e6 }
+    }
+}
+
+#[cfg(test)]
+/// Fill `hole` in `img`. Pixels outside the hole are returned unchanged.
+pub fn complete(
+    img: &Rgb,
+    hole: &Mask,
+    params: &CompletionParams,
+    rng: &Rng,
+    progress: &mut dyn FnMut(f32),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Rgb, Cancelled> {
+    complete_avoiding(img, hole, &Mask::new(img.w as u32, img.h as u32), params, rng, progress, cancelled)
+}
+
+/// Fill `hole` in `img`, copying texture from anywhere but `avoid`: pixels that are context
+/// (patches overlapping them still match against them) but not trustworthy enough to copy, such
+/// as a relit shadow, whose texture is an estimate. Pixels outside the hole are returned
+/// unchanged.
+pub fn complete_avoiding(
+    img: &Rgb,
+    hole: &Mask,
+    avoid: &Mask,
+    params: &CompletionParams,
+    rng: &Rng,
+    progress: &mut dyn FnMut(f32),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Rgb, Cancelled> {
+    let Some(bounds) = hole.bounds() else { return Ok(img.clone()) };
+    let band = ((bounds.2.max(bounds.3) as f32 * params.context) as usize).max(48);
+    let rect = Rect::grown(bounds, band, img.w, img.h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
+    let roi = img.crop(x0, y0, rw, rh);
+    let mut roi_hole = vec![false; rw * rh];
+    let mut roi_avoid = vec![false; rw * rh];
+    for y in 0..rh {
+        for x in 0..rw {
+            roi_hole[y * rw + x] = hole.get((x0 + x) as u32, (y0 + y) as u32);
+            roi_avoid[y * rw + x] = avoid.get((x0 + x) as u32, (y0 + y) as u32);
+        }
+    }
+    let filled = fill(roi, roi_hole, roi_avoid, params, rng, progress, cancelled)?;
+    let mut out = img.clone();
+    for y in 0..rh {
+        let dst = (y0 + y) * img.w + x0;
+        out.px[dst..dst + rw].copy_from_slice(&filled.px[y * rw..(y + 1) * rw]);
+    }
+    Ok(out)
+}
+
+/// One pyramid level.
+struct Level {
+    img: Rgb,
+    hole: Vec<bool>,
+    avoid: Vec<bool>,
+}
+
+fn fill(
+    img: Rgb,
+    hole: Vec<bool>,
+    avoid: Vec<bool>,
+    params: &CompletionParams,
+    rng: &Rng,
+    progress: &mut dyn FnMut(f32),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Rgb, Cancelled> {
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
+    let r = params.patch / 2;
+    let levels = pyramid(Level { img, hole, avoid }, params);
+    let n_levels = levels.len();
+    // Work units per level ∝ pixels × iterations, for progress.
+    let iters: Vec<usize> = (0..n_levels)
+        .map(|l| {
+            let from_coarsest = n_levels - 1 - l;
+            (params.em_iterations >> from_coarsest.min(3)).max(2)
+        })
+        .collect();
+    let work: Vec<f32> = (0..n_levels).map(|l| (levels[l].img.w * levels[l].img.h) as f32 * iters[l] as f32).collect();
+    let total_work: f32 = work.iter().sum();
+    let mut done_work = 0.0f32;
+
+    let mut nnf: Option<Vec<(u32, u32)>> = None;
+    let mut current: Option<Rgb> = None;
+    for l in (0..n_levels).rev() {
+        let level = &levels[l];
+        let (w, h) = (level.img.w, level.img.h);
+        check()?;
+        let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
+        check()?;
+        if geo.sources.is_empty() {
+            // Nothing to copy from (the hole covers the context): diffuse instead.
+            current = Some(diffuse_fill(&level.img, &level.hole));
+            nnf = None;
+            continue;
+        }
+        let mut lrng = rng.fork(l as u64);
+        let (mut est, mut field) =
+            initial_estimate(level, &geo, current.as_ref().zip(nnf.as_ref()), r, &mut lrng, cancelled)?;
+        check()?;
+        let mut dist = field_distances(&est, &geo, &field, r, cancelled);
+        check()?;
+        let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
+        if current.is_some() {
+            // Copy the fine level's own pixels through the upsampled field right away, instead of
+            // starting from the blurry enlargement of the coarse result.
+            est = vote(&est, &level.hole, &geo, &field, &dist, r, 1.0, cancelled);
+            check()?;
+            dist = field_distances(&est, &geo, &field, r, cancelled);
+            check()?;
+        }
+        for it in 0..iters[l] {
+            check()?;
+            for sweep in 0..params.pm_sweeps {
+                let seed = lrng.next_u64();
+                patchmatch_sweep(
+                    &est,
+                    &geo,
+                    &mut field,
+                    &mut dist,
+                    r,
+                    search_radius,
+                    (it + sweep) % 2 == 1,
+                    seed,
+                    cancelled,
+                );
+            }
+            check()?;
+            let last = l == 0 && it + 1 == iters[l];
+            est = vote(
+                &est,
+                &level.hole,
+                &geo,
+                &field,
+                &dist,
+                r,
+                if last { params.final_softness } else { 1.0 },
+                cancelled,
+            );
+            check()?;
+            done_work += work[l] / iters[l] as f32;
+            progress((done_work / total_work).min(1.0));
+        }
+        current = Some(est);
+        nnf = Some(geo.scatter(&field, w, h));
+    }
+    Ok(current.expect("the finest level was filled"))
+}
+
+/// Halve the image (and its hole and avoid maps) until the hole is about `coarse_hole_size`
+/// across, keeping room for patches; finest level first.
+fn pyramid(finest: Level, params: &CompletionParams) -> Vec<Level> {
+    let hole_extent = {
+        let m =
+            Mask::from_bytes(finest.img.w as u32, finest.img.h as u32, finest.hole.iter().map(|&b| b as u8).collect())
+                .expect("sizes match");
+        let (_, _, w, h) = m.bounds().unwrap_or((0, 0, 1, 1));
+        w.max(h) as usize
+    };
+    let mut levels = vec![finest];
+    loop {
+        let last = levels.last().expect("at least one level");
+        let extent = hole_extent >> (levels.len() - 1);
+        if extent <= params.coarse_hole_size || last.img.w.min(last.img.h) / 2 < 6 * params.patch {
+            break;
+        }
+        let img = last.img.half();
+        let (w2, h2) = (img.w, img.h);
+        let mut hole = vec![false; w2 * h2];
+        let mut avoid = vec![false; w2 * h2];
+        for y in 0..last.img.h {
+            for x in 0..last.img.w {
+                let (i, j) = (y * last.img.w + x, (y / 2) * w2 + x / 2);
+                hole[j] |= last.hole[i];
+                avoid[j] |= last.avoid[i];
+            }
+        }
+        levels.push(Level { img, hole, avoid });
+    }
+    levels
+}
+
+/// A level's starting estimate and field: the coarser level's solution (bilinear, hole pixels
+/// only) with its field upsampled, or at the coarsest level the onion-peel fill and a random field.
+fn initial_estimate(
+    level: &Level,
+    geo: &Geometry,
+    coarser: Option<(&Rgb, &Vec<(u32, u32)>)>,
+    r: usize,
+    lrng: &mut Rng,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<(Rgb, Vec<(u32, u32)>), Cancelled> {
+    let (w, h) = (level.img.w, level.img.h);
+    let Some((prev, prev_nnf)) = coarser else {
+        let est = onion_peel_fill(&level.img, &level.hole, geo, r, cancelled)?;
+        let field = geo.targets.iter().map(|_| geo.sources[lrng.below(geo.sources.len())]).collect();
+        return Ok((est, field));
+    };
+    let field = upsample_nnf(prev_nnf, prev.w, prev.h, geo, lrng);
+    if cancelled() {
+        return Err(Cancelled);
+    }
+    let mut est = level.img.clone();
+    est.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+        if cancelled() {
+            return;
+        }
+        for (x, px) in row.iter_mut().enumerate() {
+            if level.hole[y * w + x] {
+                *px = prev.sample_for(x, y, w, h);
+            }
+        }
+    });
+    if cancelled() {
+        return Err(Cancelled);
+    }
+    Ok((est, field))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Vertical stripes with a period of 10 px: a correct fill continues them exactly.
+    fn stripes(w: usize, h: usize) -> Rgb {
+        let mut img = Rgb::new(w, h);
+        for y in 0..h {
+            for x in 0..w {
+                img.px[y * w + x] = if (x / 5) % 2 == 0 { [0.9, 0.8, 0.2] } else { [0.1, 0.2, 0.6] };
+            }
+        }
+        img
+    }
+
+    #[test]
+    fn continues_a_regular_texture_sharply() {
+        let (w, h) = (160, 120);
+        let truth = stripes(w, h);
+        let hole = Mask::from_fn(w as u32, h as u32, |x, y| (60..100).contains(&x) && (40..80).contains(&y));
+        let mut damaged = truth.clone();
+        for y in 40..80 {
+            for x in 60..100 {
+                damaged.px[y * w + x] = [0.0; 3];
+            }
+        }
+        let out =
+            complete(&damaged, &hole, &CompletionParams::default(), &Rng::new(1), &mut |_| {}, &|| false).unwrap();
+        let mut err = 0.0f32;
+        for y in 40..80 {
+            for x in 60..100 {
+                let (a, b) = (out.px[y * w + x], truth.px[y * w + x]);
+                err += (0..3).map(|c| (a[c] - b[c]).abs()).sum::<f32>();
+            }
+        }
+        let mean = err / (40.0 * 40.0 * 3.0);
+        assert!(mean < 0.05, "mean abs error {mean}");
+        // Outside the hole nothing changes.
+        assert_eq!(out.px[5 * w + 5], damaged.px[5 * w + 5]);
+    }
+
+    #[test]
+    fn same_seed_same_result() {
+        let (w, h) = (96, 80);
+        let mut img = stripes(w, h);
+        let mut rng = Rng::new(4);
+        for p in &mut img.px {
+            p[1] += 0.1 * rng.unit();
+        }
+        let hole = Mask::from_fn(w as u32, h as u32, |x, y| (40..60).contains(&x) && (30..50).contains(&y));
+        let run = || complete(&img, &hole, &CompletionParams::default(), &Rng::new(9), &mut |_| {}, &|| false).unwrap();
+        assert_eq!(run(), run());
+    }
+
+    /// Texture is never copied from `avoid` (a relit shadow), unless nothing else is left.
+    #[test]
+    fn never_copies_from_the_avoided_region() {
+        let (w, h) = (160, 120);
+        // Red around the hole, green only at the right (inside the context band); the red is
+        // to be avoided.
+        let mut img = Rgb::new(w, h);
+        for (i, p) in img.px.iter_mut().enumerate() {
+            *p = if i % w >= 90 { [0.1, 0.8, 0.1] } else { [0.8, 0.1, 0.1] };
+        }
+        let hole = Mask::from_fn(w as u32, h as u32, |x, y| (40..70).contains(&x) && (45..75).contains(&y));
+        let red = Mask::from_fn(w as u32, h as u32, |x, _| x < 90);
+        let green_share = |out: &Rgb| {
+            let n = out.px.iter().enumerate().filter(|&(i, p)| hole.at(i) && p[1] > p[0]).count();
+            n as f32 / hole.count() as f32
+        };
+        let fill = |avoid: &Mask| {
+            complete_avoiding(&img, &hole, avoid, &CompletionParams::default(), &Rng::new(3), &mut |_| {}, &|| false)
+                .unwrap()
+        };
+        assert!(
+            green_share(&fill(&Mask::new(w as u32, h as u32))) < 0.05,
+            "without avoid the red around the hole fills it"
+        );
+        assert!(green_share(&fill(&red)) > 0.95, "avoiding the red leaves only green to copy");
+        // Avoiding everything but the hole leaves no source: the avoid mask is ignored.
+        let everything = Mask::from_fn(w as u32, h as u32, |_, _| true);
+        assert!(green_share(&fill(&everything)) < 0.05);
+    }
+}

@@ -1,0 +1,348 @@
+//! Taking a shadow out by relighting: the lit log-colour inside the region as a membrane from
+//! around it, the photo's deficit below it averaged along the shadow's edges as the shading, and
+//! `B = I / s`, which keeps the floor's texture.
+
+use super::{projection, EPS};
+use crate::engine::Cancelled;
+use crate::raster::{box_mean, deficit_luminance, masked_mean, median, Mask, Rect, Rgb};
+
+#[cfg(test)]
+/// Relight `region` of the photo: estimate the lit log-colour inside it as a membrane from the
+/// wide mean log-colour just outside (the object's pixels take no part: what lies beyond the
+/// object, a wall say, says nothing about the floor); each pixel's deficit below it is shading
+/// plus texture. The shading is the deficit averaged over a window oriented along the shadow's
+/// edges (found by a first, joint-bilateral average), leaving out pixels no shadow could have
+/// made; it is divided out.
+pub fn relight(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask) -> Rgb {
+    relight_cancellable(img, region, object, silhouette, false, &|| false).map_or_else(|_| img.clone(), |r| r.image)
+}
+
+/// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
+/// large photo takes a good part of a second.
+pub fn relight_cancellable(
+    img: &Rgb,
+    region: &Mask,
+    object: &Mask,
+    silhouette: &Mask,
+    extend: bool,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Relit, Cancelled> {
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
+    let (w, h) = (img.w, img.h);
+    let Some(bounds) = region.bounds() else { return Ok(Relit { image: img.clone(), region: region.clone() }) };
+    let rect = Rect::grown(bounds, 16, w, h);
+    let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
+    let crop = img.crop(x0, y0, rw, rh);
+    let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
+    let in_region: Vec<bool> = (0..rw * rh).map(|i| at(region, i) && !at(object, i)).collect();
+    let in_object: Vec<bool> = (0..rw * rh).map(|i| at(object, i)).collect();
+    let unusable: Vec<bool> = (0..rw * rh).map(|i| in_region[i] || in_object[i]).collect();
+    let mut out = img.clone();
+    let mut deficit: Vec<[f32; 3]> = vec![[0.0; 3]; rw * rh];
+    for c in 0..3 {
+        let logc: Vec<f32> = crop.px.iter().map(|p| (p[c] + EPS).ln()).collect();
+        // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows
+        // the texture's blotches, and the membrane would carry them inside as shading).
+        let outside = masked_mean(&logc, &unusable, rw, rh, LIT_RADIUS);
+        let lit = membrane_from_rim(&outside, &in_region, &unusable, rw, rh);
+        check()?;
+        for i in 0..rw * rh {
+            if !in_object[i] {
+                deficit[i][c] = if in_region[i] { lit[i] } else { outside[i] } - logc[i];
+            }
+        }
+    }
+    // Pixels no shadow can explain take no part in the averages below (they are relit with
+    // their neighbours' shading): a shadow dims the floor evenly or bluish (the sky lights
+    // it), so a patch much *warmer* than the lit floor, relative to it, is the floor's own
+    // material (a brown leaf on concrete, a rug's red border), not shading. "Much" is
+    // `WARM_SPREADS` robust spreads of the lit floor's own warmth, at least `WARM_MIN`.
+    let skip = {
+        let warmth: Vec<f32> = deficit.iter().map(|d| d[2] - d[0]).collect();
+        let mut lit_warmth: Vec<f32> = (0..rw * rh).filter(|&i| !unusable[i]).map(|i| warmth[i]).collect();
+        let centre = median(&mut lit_warmth);
+        let mut spread: Vec<f32> = lit_warmth.iter().map(|v| (v - centre).abs()).collect();
+        let limit = (WARM_SPREADS * 1.4826 * median(&mut spread)).max(WARM_MIN);
+        (0..rw * rh).map(|i| in_object[i] || (in_region[i] && warmth[i] - centre > limit)).collect::<Vec<bool>>()
+    };
+    let lum: Vec<f32> = deficit.iter().map(|&d| deficit_luminance(d)).collect();
+    // The guide: the luminance deficit, lightly smoothed; its level sets follow the shadow's
+    // structure (umbra, penumbra, a darker contact shadow).
+    let guide = masked_mean(&lum, &skip, rw, rh, 4);
+    let lit_px: Vec<f32> = (0..rw * rh).filter(|&i| !unusable[i]).map(|i| guide[i]).collect();
+    let noise = if lit_px.len() > 10 {
+        let m = lit_px.iter().sum::<f32>() / lit_px.len() as f32;
+        (lit_px.iter().map(|v| (v - m).powi(2)).sum::<f32>() / lit_px.len() as f32).sqrt()
+    } else {
+        0.05
+    };
+    // First, each pixel's shading as the mean deficit of the pixels around it (16 px, every
+    // other one) whose guide level is like its own: a wide average inside the umbra, where
+    // texture then cancels, and an average along the edge in the penumbra, so the ramp is kept.
+    let todo: Vec<usize> = (0..rw * rh).filter(|&i| in_region[i]).collect();
+    check()?;
+    let first = bilateral_deficit(&todo, &guide, &deficit, &skip, (rw, rh), (3.0 * noise).max(0.03), cancelled);
+    check()?;
+    // That first estimate still follows the texture wherever the guide's level sets do (grass
+    // blades, carpet stripes), but its *edges* are the shadow's. The final shading averages the
+    // photo's deficit over a window stretched along those edges: a shadow's shading changes
+    // across its edge and hardly along it, so a long, thin window keeps the ramp and cancels the
+    // texture; away from edges (umbra, lit floor) the window is round and wide.
+    let mut structure = guide;
+    for (&i, d) in todo.iter().zip(&first) {
+        structure[i] = deficit_luminance(*d);
+    }
+    let structure = masked_mean(&structure, &skip, rw, rh, 2);
+    // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
+    let shading =
+        oriented_mean_deficit(&todo, &structure, &deficit, &skip, (rw, rh), (5.0 * noise).max(0.03), cancelled);
+    check()?;
+    // Where the shadow is its object's silhouette projected on the floor, that fitted shape
+    // replaces the local averages (which follow the floor's blotches).
+    let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
+    let (shading, extra) =
+        projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, extend);
+    check()?;
+    let mut relit_region = region.clone();
+    for (i, d) in todo.iter().copied().zip(shading).chain(extra) {
+        let gi = (y0 + i / rw) * w + x0 + i % rw;
+        out.px[gi] = [0, 1, 2].map(|c| {
+            let s = (-d[c]).exp().clamp(0.05, 1.0);
+            ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
+        });
+        relit_region.set((gi % w) as u32, (gi / w) as u32, true);
+    }
+    Ok(Relit { image: out, region: relit_region })
+}
+
+/// A photo with a shadow relit, and where: the region asked for, plus (if extending was asked)
+/// floor just beyond it where the fitted shadow model puts a shadow the photo shows (a far end
+/// or a faint tail detection stopped short of).
+pub struct Relit {
+    /// The photo with the shadow brightened back to the lit surface.
+    pub image: Rgb,
+    /// The pixels relit.
+    pub region: Mask,
+}
+
+/// Radius of the lit surface's mean just outside a shadow.
+const LIT_RADIUS: usize = 16;
+/// Radius and sampling step of the guided shading average.
+const SHADING_RADIUS: isize = 16;
+const SHADING_STEP: usize = 2;
+/// The oriented average: Gaussian widths along an edge and across a sharp one (px), and the
+/// shading gradient (log units per px) at which the window has narrowed to 1/e of the way.
+const ALONG_SIGMA: f32 = 7.0;
+const ACROSS_SIGMA_MIN: f32 = 1.5;
+const EDGE_GRADIENT: f32 = 0.03;
+/// How much warmer than the lit floor (log blue/red, in robust spreads of the floor's own
+/// warmth, and at least `WARM_MIN`) a pixel must be for no shadow to explain it.
+const WARM_SPREADS: f32 = 5.0;
+const WARM_MIN: f32 = 0.15;
+
+/// Mean of `deficit` at the `todo` pixels over a Gaussian window oriented by the local structure
+/// of `structure` (its structure tensor, integrated over 9×9): `ALONG_SIGMA` along the level
+/// lines, and across them from `ALONG_SIGMA` (no edge) down to `ACROSS_SIGMA_MIN` (a sharp edge);
+/// neighbours at a very different `structure` level (Gaussian of width `level_sigma`) count less,
+/// and those in `skip` not at all.
+/// A cancelled call returns early with meaningless values; the caller checks and discards them.
+fn oriented_mean_deficit(
+    todo: &[usize],
+    structure: &[f32],
+    deficit: &[[f32; 3]],
+    skip: &[bool],
+    (rw, rh): (usize, usize),
+    level_sigma: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<[f32; 3]> {
+    use rayon::prelude::*;
+    let (mut jxx, mut jxy, mut jyy) = (vec![0.0f32; rw * rh], vec![0.0f32; rw * rh], vec![0.0f32; rw * rh]);
+    for y in 1..rh.saturating_sub(1) {
+        for x in 1..rw.saturating_sub(1) {
+            let i = y * rw + x;
+            let gx = 0.5 * (structure[i + 1] - structure[i - 1]);
+            let gy = 0.5 * (structure[i + rw] - structure[i - rw]);
+            (jxx[i], jxy[i], jyy[i]) = (gx * gx, gx * gy, gy * gy);
+        }
+    }
+    let (jxx, jxy, jyy) = (box_mean(&jxx, rw, rh, 4).v, box_mean(&jxy, rw, rh, 4).v, box_mean(&jyy, rw, rh, 4).v);
+    todo.par_iter()
+        .map(|&i| {
+            if cancelled() {
+                return [0.0; 3];
+            }
+            // The tensor's larger eigenvalue is the squared gradient across the edge; its
+            // eigenvector points across the edge.
+            let (a, b, c) = (jxx[i], jxy[i], jyy[i]);
+            let half_trace = 0.5 * (a + c);
+            let l1 = half_trace + (half_trace * half_trace - (a * c - b * b)).max(0.0).sqrt();
+            let (ux, uy) = if b.abs() > 1e-12 {
+                (l1 - c, b)
+            } else if a >= c {
+                (1.0, 0.0)
+            } else {
+                (0.0, 1.0)
+            };
+            let norm = (ux * ux + uy * uy).sqrt().max(1e-12);
+            let (ux, uy) = (ux / norm, uy / norm);
+            let across = ACROSS_SIGMA_MIN + (ALONG_SIGMA - ACROSS_SIGMA_MIN) * (-l1.sqrt() / EDGE_GRADIENT).exp();
+            // Sample out to two sigmas: 15 steps along, about 10 across.
+            let (reach_t, reach_q) = ((2.0 * ALONG_SIGMA) as i32, (2.0 * across).ceil() as i32);
+            let (step_t, step_q) = ((reach_t / 7).max(1) as usize, (reach_q / 4).max(1) as usize);
+            let (x, y) = ((i % rw) as f32, (i / rw) as f32);
+            let (mut acc, mut wsum) = ([0.0f32; 3], 0.0f32);
+            for t in (-reach_t..=reach_t).step_by(step_t) {
+                for q in (-reach_q..=reach_q).step_by(step_q) {
+                    let (t, q) = (t as f32, q as f32);
+                    let (px, py) = ((x - t * uy + q * ux).round(), (y + t * ux + q * uy).round());
+                    if px < 0.0 || py < 0.0 || px >= rw as f32 || py >= rh as f32 {
+                        continue;
+                    }
+                    let j = py as usize * rw + px as usize;
+                    if skip[j] {
+                        continue;
+                    }
+                    let dl = structure[i] - structure[j];
+                    let wgt = (-t * t / (2.0 * ALONG_SIGMA * ALONG_SIGMA)
+                        - q * q / (2.0 * across * across)
+                        - dl * dl / (2.0 * level_sigma * level_sigma))
+                        .exp();
+                    for ch in 0..3 {
+                        acc[ch] += wgt * deficit[j][ch];
+                    }
+                    wsum += wgt;
+                }
+            }
+            acc.map(|v| if wsum > 0.0 { v / wsum } else { 0.0 })
+        })
+        .collect()
+}
+
+/// Joint-bilateral mean of `deficit` at the `todo` pixels: neighbours within
+/// `SHADING_RADIUS` and not in `skip`, weighted by how close their `guide` level is (Gaussian
+/// of width `sigma`).
+/// A cancelled call returns early with meaningless values; the caller checks and discards them.
+fn bilateral_deficit(
+    todo: &[usize],
+    guide: &[f32],
+    deficit: &[[f32; 3]],
+    skip: &[bool],
+    (rw, rh): (usize, usize),
+    sigma: f32,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Vec<[f32; 3]> {
+    let (radius, stride) = (SHADING_RADIUS, SHADING_STEP);
+    use rayon::prelude::*;
+    todo.par_iter()
+        .map(|&i| {
+            if cancelled() {
+                return [0.0; 3];
+            }
+            let (x, y) = ((i % rw) as isize, (i / rw) as isize);
+            let (mut acc, mut wsum) = ([0.0f32; 3], 0.0f32);
+            for dy in (-radius..=radius).step_by(stride) {
+                let yy = y + dy;
+                if yy < 0 || yy >= rh as isize {
+                    continue;
+                }
+                for dx in (-radius..=radius).step_by(stride) {
+                    let xx = x + dx;
+                    if xx < 0 || xx >= rw as isize {
+                        continue;
+                    }
+                    let j = yy as usize * rw + xx as usize;
+                    if skip[j] {
+                        continue;
+                    }
+                    let d = guide[i] - guide[j];
+                    let wgt = (-d * d / (2.0 * sigma * sigma)).exp();
+                    for c in 0..3 {
+                        acc[c] += wgt * deficit[j][c];
+                    }
+                    wsum += wgt;
+                }
+            }
+            acc.map(|a| if wsum > 0.0 { a / wsum } else { 0.0 })
+        })
+        .collect()
+}
+
+/// The membrane over `region` pinned to `outside` at the usable pixels just around it (those
+/// 4-adjacent to the region that are not `unusable`: the region itself, the object).
+pub(crate) fn membrane_from_rim(outside: &[f32], region: &[bool], unusable: &[bool], w: usize, h: usize) -> Vec<f32> {
+    let fixed: Vec<Option<f32>> = (0..w * h)
+        .map(|i| {
+            if unusable[i] {
+                return None;
+            }
+            let (x, y) = (i % w, i / w);
+            let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
+                .iter()
+                .any(|&(ok, j)| ok && region[j]);
+            near.then_some(outside[i])
+        })
+        .collect();
+    membrane(&fixed, region, w, h)
+}
+
+/// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
+/// a half-size solve).
+fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
+    let mut cur = vec![0.0f32; w * h];
+    if w > 8 && h > 8 {
+        let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
+        let mut acc: Vec<(f32, f32)> = vec![(0.0, 0.0); w2 * h2];
+        let mut d2 = vec![false; w2 * h2];
+        for y in 0..h {
+            for x in 0..w {
+                let (i, j) = (y * w + x, (y / 2) * w2 + x / 2);
+                d2[j] |= domain[i];
+                if let Some(v) = fixed[i] {
+                    acc[j].0 += v;
+                    acc[j].1 += 1.0;
+                }
+            }
+        }
+        // A block holding any fixed pixel is fixed at the coarser size: the boundary must survive
+        // the restriction, or the coarse solve sees no boundary at all.
+        let f2: Vec<Option<f32>> = acc.iter().map(|&(s, n)| (n > 0.0).then(|| s / n)).collect();
+        for (d, f) in d2.iter_mut().zip(&f2) {
+            *d &= f.is_none();
+        }
+        let coarse = membrane(&f2, &d2, w2, h2);
+        for y in 0..h {
+            for x in 0..w {
+                cur[y * w + x] = coarse[(y / 2) * w2 + x / 2];
+            }
+        }
+    }
+    for i in 0..w * h {
+        if let Some(v) = fixed[i] {
+            cur[i] = v;
+        }
+    }
+    for _ in 0..40 {
+        let prev = cur.clone();
+        for y in 0..h {
+            for x in 0..w {
+                let i = y * w + x;
+                if !domain[i] {
+                    continue;
+                }
+                let (mut s, mut n) = (0.0f32, 0.0f32);
+                for (ok, j) in
+                    [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
+                {
+                    if ok && (domain[j] || fixed[j].is_some()) {
+                        s += prev[j];
+                        n += 1.0;
+                    }
+                }
+                if n > 0.0 {
+                    cur[i] = s / n;
+                }
+            }
+        }
+    }
+    cur
+}
