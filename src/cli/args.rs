@@ -128,7 +128,8 @@ Arguments:
     --kind KIND        object | shadow | reflection | effect (default object)
     --link NAME        move with the layer called NAME (an effect with its object)
     --hidden           start hidden
-  --out PATH           .psd, .ora, or a directory that receives one PNG per layer + flattened.png
+  --out PATH           .psd, .ora, a directory that receives one PNG per layer + flattened.png,
+                       or a flattened .png / .jpg
 
 Example:
   layerdecomp compose --background bg.png --layer shadow.png --at 120,80 --opacity 0.6 \\

@@ -1,19 +1,31 @@
 //! The one place that chooses where tensor work runs.
 
+use std::sync::OnceLock;
+
 use candle_core::Device;
 
-/// The best available device: CUDA GPU 0 when this build has CUDA support and a GPU answers,
-/// else the CPU. Logs which one was chosen.
+/// The best available device: GPU 0 when this build has CUDA or Metal support and a GPU answers,
+/// else the CPU. Chosen once per process (the first call logs which).
 pub fn pick_device() -> Device {
-    let device = match Device::cuda_if_available(0) {
-        Ok(d) => d,
-        Err(e) => {
-            log::warn!("CUDA device unavailable ({e}); using the CPU");
-            Device::Cpu
-        }
+    static DEVICE: OnceLock<Device> = OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            let device = gpu().unwrap_or(Device::Cpu);
+            log::info!("engine device: {}", describe_device(&device));
+            device
+        })
+        .clone()
+}
+
+fn gpu() -> Option<Device> {
+    let answer = if candle_core::utils::cuda_is_available() {
+        Device::new_cuda(0)
+    } else if candle_core::utils::metal_is_available() {
+        Device::new_metal(0)
+    } else {
+        return None;
     };
-    log::info!("engine device: {}", describe_device(&device));
-    device
+    answer.map_err(|e| log::warn!("the GPU did not answer ({e}); the engine runs on the CPU")).ok()
 }
 
 /// A short human name for a device, for logs and the status bar.

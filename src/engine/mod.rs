@@ -13,6 +13,7 @@ mod maxflow;
 mod reflection;
 mod request;
 mod rng;
+mod saliency;
 mod segment;
 mod shadows;
 mod sheet;
@@ -26,6 +27,7 @@ pub use request::{
     CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage,
 };
 pub use rng::Rng;
+pub use saliency::{SaliencyError, SaliencyNet, INPUT_SIDE as SALIENCY_INPUT_SIDE};
 pub use segment::SegmentParams;
 pub use shadows::EffectParams;
 pub use sheet::contact_sheet;

@@ -90,7 +90,7 @@ pub fn segment(
     let make_grid = |max_pixels: usize| -> Grid {
         let scale = ((max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
         let (gw, gh) = (((rw as f32 * scale).round() as usize).max(1), ((rh as f32 * scale).round() as usize).max(1));
-        let gimg = if (gw, gh) == (rw, rh) { crop.clone() } else { area_resize(&crop, gw, gh) };
+        let gimg = if (gw, gh) == (rw, rh) { crop.clone() } else { crop.shrink_to(gw, gh) };
         let sample = |m: &Mask, gx: usize, gy: usize| -> bool {
             let x = x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize;
             let y = y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize;
@@ -234,15 +234,6 @@ fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<
 /// The largest piece deep inside the brush that is taken back for the object, as a share of
 /// the object's area.
 const MAX_RECLAIMED: f32 = 0.1;
-
-/// Box-filtered downsampling to an arbitrary smaller size.
-fn area_resize(img: &Rgb, w: usize, h: usize) -> Rgb {
-    let mut cur = img.clone();
-    while cur.w >= 2 * w && cur.h >= 2 * h {
-        cur = cur.half();
-    }
-    cur.resize(w, h)
-}
 
 /// GrabCut rounds over the `unknown` cells. Cells outside `unknown` are fixed: object where
 /// `fixed_fg`, background elsewhere. `models` skip the model fitting.

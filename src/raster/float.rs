@@ -99,6 +99,16 @@ impl Rgb {
         out
     }
 
+    /// Box-filtered downsampling to a smaller size: halved while at least twice as large, then
+    /// resampled (bilinear), so no source pixel is skipped.
+    pub fn shrink_to(&self, w: usize, h: usize) -> Self {
+        let mut cur = self.clone();
+        while cur.w >= 2 * w && cur.h >= 2 * h {
+            cur = cur.half();
+        }
+        cur.resize(w, h)
+    }
+
     /// The bilinear sample of this image at the centre of pixel (x, y) of a `w × h` grid laid
     /// over it (pixel centres aligned, edges clamped): one pixel of `resize(w, h)`.
     #[inline]
