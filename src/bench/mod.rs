@@ -2,6 +2,7 @@
 
 pub mod canvas;
 mod score;
+mod seg;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,7 +19,17 @@ use score::{peer_prediction, score, Prediction, Scores};
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// A folder of cases written by `layerdecomp synth`.
-    pub dir: PathBuf,
+    #[arg(required_unless_present = "seg")]
+    pub dir: Option<PathBuf>,
+    /// Score the object cut on real photos instead: folders of photo.jpg, gt.png, brush.png.
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
+    pub seg: Option<PathBuf>,
+    /// With --seg: which cut to score.
+    #[arg(long, value_enum, default_value = "engine")]
+    pub method: seg::SegMethod,
+    /// With --seg: only the first N photos.
+    #[arg(long)]
+    pub limit: Option<usize>,
     /// object: brush only the object; full: object and effects.
     #[arg(long, default_value = "object")]
     pub mask: String,
@@ -204,12 +215,16 @@ pub fn table(rows: &[Row], title: &str) -> String {
 /// `layerdecomp bench DIR`: decompose (or read a peer's result for) every case and return the
 /// markdown table.
 pub fn run_command(args: &BenchArgs, quality: Quality) -> anyhow::Result<String> {
+    if let Some(dir) = &args.seg {
+        return seg::run(dir, args.method, args.limit);
+    }
+    let dir = args.dir.as_deref().ok_or_else(|| anyhow::anyhow!("bench needs a folder of synthetic cases"))?;
     let mode = match args.mask.as_str() {
         "object" => BrushMode::Object,
         "full" => BrushMode::Full,
         other => anyhow::bail!("--mask {other}: expected object or full"),
     };
-    let cases = read_cases(&args.dir)?;
+    let cases = read_cases(dir)?;
     let effects = !args.no_effects;
     let rows = run(&cases, mode, args.peer.as_deref(), args.sheets.as_deref(), quality, effects, args.seed)
         .map_err(|e| anyhow::anyhow!(e))?;

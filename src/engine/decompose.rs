@@ -178,24 +178,63 @@ fn check_request(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<(), 
 
 /// Segment the object inside the brush, then matte its edge.
 fn cut_object(run: &Run<'_>, img: &Rgb) -> Result<ObjectCut, EngineError> {
-    let (req, stages) = (run.req, run.stages);
-    let cancel = || run.cancelled();
+    let req = run.req;
     run.reporter.report(Stage::Segmenting, 0.0);
-    let mut seg =
-        stages.segmenter.segment(img, &req.object_mask, req.protect.as_ref(), &mut run.rng.fork(1), &cancel)?;
-    if seg.count() < 4 {
-        // Nothing object-like was found inside the brush: take the brush itself.
-        seg = req.object_mask.clone();
-    }
-    run.reporter.report(Stage::Matting, SEGMENT_END);
-    run.checkpoint()?;
-    let alpha = stages.matter.matte(img, &seg, &cancel)?;
+    let between = || {
+        run.reporter.report(Stage::Matting, SEGMENT_END);
+        run.checkpoint()
+    };
+    let cancel = || run.cancelled();
+    let alpha = segment_and_matte(
+        run.stages,
+        img,
+        &req.object_mask,
+        req.protect.as_ref(),
+        &mut run.rng.fork(1),
+        &cancel,
+        &between,
+    )?;
     run.reporter.report(Stage::Completing, MATTE_END);
     run.checkpoint()?;
     let (w, h) = (img.w as u32, img.h as u32);
     let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
     let silhouette = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a >= 0.5) as u8).collect()).expect("sizes match");
     Ok(ObjectCut { region: object_px.dilate(2.0), silhouette, alpha })
+}
+
+/// The object's alpha inside `brush`: segmentation, then matting of its edge. `between` runs
+/// between the two (progress, a cancel check).
+fn segment_and_matte(
+    stages: &Stages,
+    img: &Rgb,
+    brush: &Mask,
+    protect: Option<&Mask>,
+    rng: &mut Rng,
+    cancel: &(dyn Fn() -> bool + Sync),
+    between: &dyn Fn() -> Result<(), EngineError>,
+) -> Result<Plane, EngineError> {
+    let mut seg = stages.segmenter.segment(img, brush, protect, rng, cancel)?;
+    if seg.count() < 4 {
+        // Nothing object-like was found inside the brush: take the brush itself.
+        seg = brush.clone();
+    }
+    between()?;
+    Ok(stages.matter.matte(img, &seg, cancel)?)
+}
+
+/// The object's soft alpha inside `brush` (white = brushed), as `decompose` finds it before
+/// anything else: segmentation, then matting. For selection tools and for scoring the cut.
+pub fn cut_out(stages: &Stages, image: &PremulImage, brush: &Mask, seed: u64) -> Result<Plane, EngineError> {
+    let (w, h) = (image.width(), image.height());
+    if w < 16 || h < 16 {
+        return Err(EngineError::ImageTooSmall(w, h));
+    }
+    check_size("object", brush, w, h)?;
+    if brush.is_empty() {
+        return Err(EngineError::EmptyMask);
+    }
+    let img = Rgb::from_premul(image);
+    segment_and_matte(stages, &img, brush, None, &mut Rng::new(seed).fork(1), &|| false, &|| Ok(()))
 }
 
 /// Take the object's effects out of the photo: the user's effect brush if there is one (it

@@ -20,7 +20,7 @@ mod sheet;
 mod stages;
 
 pub use complete::CompletionParams;
-pub use decompose::{decompose, decompose_with, unmix};
+pub use decompose::{cut_out, decompose, decompose_with, unmix};
 pub use device::{describe_device, pick_device};
 pub use matting::MattingParams;
 pub use request::{
