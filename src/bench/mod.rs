@@ -30,6 +30,9 @@ pub struct BenchArgs {
     /// With --seg: only the first N photos.
     #[arg(long)]
     pub limit: Option<usize>,
+    /// With --seg: score the engine's cut under each of these weights of the network's prior.
+    #[arg(long, value_delimiter = ',')]
+    pub prior_weights: Vec<f32>,
     /// object: brush only the object; full: object and effects.
     #[arg(long, default_value = "object")]
     pub mask: String,
@@ -216,7 +219,7 @@ pub fn table(rows: &[Row], title: &str) -> String {
 /// markdown table.
 pub fn run_command(args: &BenchArgs, quality: Quality) -> anyhow::Result<String> {
     if let Some(dir) = &args.seg {
-        return seg::run(dir, args.method, args.limit);
+        return seg::run(dir, args.method, args.limit, &args.prior_weights);
     }
     let dir = args.dir.as_deref().ok_or_else(|| anyhow::anyhow!("bench needs a folder of synthetic cases"))?;
     let mode = match args.mask.as_str() {

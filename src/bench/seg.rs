@@ -8,15 +8,19 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
-use layerdecomp::engine::{cut_out, pick_device, SaliencyNet, Stages};
+use layerdecomp::engine::{
+    cut_out, saliency_prior, shared_network, PriorGrabCut, Quality, SaliencyNet, SegmentParams, Stages,
+};
 use layerdecomp::io::{import_image, import_mask, ImportOptions};
 use layerdecomp::raster::{Mask, Plane, Rgb};
 
 /// Which cut is scored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum SegMethod {
-    /// The engine's cut, as `decompose` makes it.
+    /// The engine's cut, as `decompose` makes it (colour models, brush and network).
     Engine,
+    /// The classical cut: colour models and brush only.
+    Classical,
     /// The peer: U²-Netp on the brush's box alone, ≥ 0.5, cut to the brush.
     Saliency,
 }
@@ -72,35 +76,62 @@ fn score(alpha: &Plane, truth: &Mask) -> (f64, f64) {
     (iou, 100.0 * wrong as f64 / alpha.v.len() as f64)
 }
 
-/// Score every photo of `dir` and return the markdown report.
-pub fn run(dir: &Path, method: SegMethod, limit: Option<usize>) -> Result<String> {
-    let stages = Stages::classical(Default::default());
+/// Score every photo of `dir` and return the markdown report. With `prior_weights`, the engine's
+/// cut is scored once per weight of the network's prior (the network runs once per photo): how
+/// the weight was fitted.
+pub fn run(dir: &Path, method: SegMethod, limit: Option<usize>, prior_weights: &[f32]) -> Result<String> {
+    let variants: Vec<Option<f32>> = if method == SegMethod::Engine && !prior_weights.is_empty() {
+        prior_weights.iter().map(|&w| Some(w)).collect()
+    } else {
+        vec![None]
+    };
+    let mut rows: Vec<Vec<SegRow>> = variants.iter().map(|_| Vec::new()).collect();
     let net = match method {
-        SegMethod::Saliency => Some(SaliencyNet::bundled(&pick_device())?),
-        SegMethod::Engine => None,
+        SegMethod::Classical => None,
+        _ => Some(shared_network().ok_or_else(|| anyhow!("the saliency network does not load"))?),
     };
     let opts = ImportOptions::default();
-    let mut rows = Vec::new();
     for folder in folders(dir)?.into_iter().take(limit.unwrap_or(usize::MAX)) {
         let photo = import_image(&folder.join("photo.jpg"), &opts)?.image;
         let size = Some((photo.width(), photo.height()));
         let truth = import_mask(&folder.join("gt.png"), "ground truth", size, &opts)?;
         let brush = import_mask(&folder.join("brush.png"), "brush", size, &opts)?;
-        let started = Instant::now();
-        let alpha = match &net {
-            Some(net) => saliency_cut(net, &Rgb::from_premul(&photo), &brush)?,
-            None => cut_out(&stages, &photo, &brush, 0)?,
-        };
-        let seconds = started.elapsed().as_secs_f64();
-        let (iou, error) = score(&alpha, &truth);
         let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        eprintln!("{name}: IoU {iou:.3}, error {error:.2} %, {seconds:.2} s");
-        rows.push(SegRow { name, iou, error, seconds });
+        let started = Instant::now();
+        let prior = match (&net, variants[0]) {
+            (Some(net), Some(_)) => Some(saliency_prior(net, &Rgb::from_premul(&photo), &brush)?),
+            _ => None,
+        };
+        let shared_seconds = started.elapsed().as_secs_f64();
+        for (variant, out) in variants.iter().zip(rows.iter_mut()) {
+            let started = Instant::now();
+            let alpha = match (method, variant, &net, &prior) {
+                (SegMethod::Saliency, _, Some(net), _) => saliency_cut(net, &Rgb::from_premul(&photo), &brush)?,
+                (SegMethod::Classical, ..) => cut_out(&Stages::classical(Quality::Balanced), &photo, &brush, 0)?,
+                (_, Some(weight), _, Some(prior)) => {
+                    let mut stages = Stages::classical(Quality::Balanced);
+                    let params = SegmentParams { prior_weight: *weight, ..Default::default() };
+                    stages.segmenter = Box::new(PriorGrabCut { params, prior: prior.clone() });
+                    cut_out(&stages, &photo, &brush, 0)?
+                }
+                _ => cut_out(&Stages::for_quality(Quality::Balanced), &photo, &brush, 0)?,
+            };
+            let seconds = shared_seconds + started.elapsed().as_secs_f64();
+            let (iou, error) = score(&alpha, &truth);
+            let label = variant.map(|w| format!(" (prior weight {w})")).unwrap_or_default();
+            eprintln!("{name}{label}: IoU {iou:.3}, error {error:.2} %, {seconds:.2} s");
+            out.push(SegRow { name: name.clone(), iou, error, seconds });
+        }
     }
-    Ok(report(&rows, method))
+    let mut text = String::new();
+    for (variant, rows) in variants.iter().zip(&rows) {
+        let label = variant.map(|w| format!(", prior weight {w}")).unwrap_or_default();
+        text.push_str(&report(rows, &format!("{method:?} cut{label}")));
+    }
+    Ok(text)
 }
 
-fn report(rows: &[SegRow], method: SegMethod) -> String {
+fn report(rows: &[SegRow], title: &str) -> String {
     let n = rows.len().max(1) as f64;
     let miou = rows.iter().map(|r| r.iou).sum::<f64>() / n;
     let bad = rows.iter().filter(|r| r.iou < 0.8).count();
@@ -109,7 +140,7 @@ fn report(rows: &[SegRow], method: SegMethod) -> String {
         sorted.sort_by(|a, b| a.iou.total_cmp(&b.iou));
         sorted.iter().take(5).map(|r| format!("{} {:.2}", r.name, r.iou)).collect()
     };
-    let mut out = format!("### {method:?} cut, {} photos\n\n", rows.len());
+    let mut out = format!("### {title}, {} photos\n\n", rows.len());
     out.push_str("| mIoU | IoU < 0.8 | IoU < 0.3 | error % | s / photo |\n|---|---|---|---|---|\n");
     out.push_str(&format!(
         "| {miou:.3} | {:.1} % | {} | {:.2} | {:.2} |\n\nworst: {}\n",

@@ -91,8 +91,11 @@ pub struct DecomposeArgs {
     /// The photo.
     pub input: PathBuf,
     /// Brush over the object: white (or any non-black, or non-transparent) pixels mark it.
-    #[arg(long)]
-    pub mask: PathBuf,
+    #[arg(long, required_unless_present = "auto_mask")]
+    pub mask: Option<PathBuf>,
+    /// No brush: select the photo's subject with the saliency network ("Select subject").
+    #[arg(long, conflicts_with = "mask")]
+    pub auto_mask: bool,
     /// Brush over shadows/reflections to remove with the object.
     #[arg(long)]
     pub effects_mask: Option<PathBuf>,

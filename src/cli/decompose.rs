@@ -11,17 +11,31 @@ use super::args::DecomposeArgs;
 use super::input::{load, load_mask, parse_quality};
 use layerdecomp::compositor::{composite_onto, Placed};
 use layerdecomp::document::{BlendMode, PremulImage};
-use layerdecomp::engine::{decompose, DecomposeRequest, Decomposition, PlacedLayer};
+use layerdecomp::engine::{
+    decompose, describe_device, pick_device, select_subject, DecomposeRequest, Decomposition, PlacedLayer,
+};
 use layerdecomp::io::{self, ImportOptions, PngDepth};
 
 pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     let quality = parse_quality(&args.quality)?;
     let image = load(&args.input, opts)?;
     let (w, h) = (image.width(), image.height());
-    let mask = load_mask(&args.mask, "mask", (w, h), opts)?;
-    if mask.is_empty() {
-        bail!("{}: the mask is empty (no painted pixel)", args.mask.display());
-    }
+    let (mask, mask_name) = match &args.mask {
+        Some(path) => {
+            let mask = load_mask(path, "mask", (w, h), opts)?;
+            if mask.is_empty() {
+                bail!("{}: the mask is empty (no painted pixel)", path.display());
+            }
+            (mask, path.display().to_string())
+        }
+        None => {
+            let mask = select_subject(&image, None).map_err(|e| anyhow!("{}: {e}", args.input.display()))?;
+            if !args.quiet {
+                eprintln!("subject selected: {} pixels ({})", mask.count(), describe_device(&pick_device()));
+            }
+            (mask, "the selected subject".to_string())
+        }
+    };
     let effect_hint = args.effects_mask.as_ref().map(|p| load_mask(p, "effects mask", (w, h), opts)).transpose()?;
     let protect = args.protect.as_ref().map(|p| load_mask(p, "protect mask", (w, h), opts)).transpose()?;
 
@@ -53,7 +67,7 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let decomposition = result.map_err(|e| anyhow!("{}: {e}", args.mask.display()))?;
+    let decomposition = result.map_err(|e| anyhow!("{mask_name}: {e}"))?;
     write_outputs(&decomposition, &args.out)?;
     if let Some(sheet) = &args.sheet {
         let shift = (-(w as f32) * 0.25, h as f32 * 0.05);
@@ -61,7 +75,14 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
         io::write_png(&img, sheet, PngDepth::Eight)?;
     }
     if !args.quiet {
-        eprintln!("decomposed {}×{} in {:.2} s → {}", w, h, started.elapsed().as_secs_f64(), args.out.display());
+        eprintln!(
+            "decomposed {}×{} in {:.2} s on the {} → {}",
+            w,
+            h,
+            started.elapsed().as_secs_f64(),
+            describe_device(&pick_device()),
+            args.out.display()
+        );
         eprintln!("effects found (confidence): {}", decomposition.effects_summary());
     }
     Ok(())

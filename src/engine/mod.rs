@@ -27,13 +27,17 @@ pub use request::{
     CancelToken, DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Quality, Stage,
 };
 pub use rng::Rng;
-pub use saliency::{SaliencyError, SaliencyNet, INPUT_SIDE as SALIENCY_INPUT_SIDE};
+pub use saliency::{
+    saliency_prior, select_subject, shared_network, subject_brush, SaliencyError, SaliencyNet,
+    INPUT_SIDE as SALIENCY_INPUT_SIDE, WEIGHTS_VARIABLE as SALIENCY_WEIGHTS_VARIABLE,
+};
 pub use segment::SegmentParams;
 pub use shadows::EffectParams;
 pub use sheet::contact_sheet;
 pub use stages::{
     ColourSpreader, Completer, GrabCut, GuidedFilterMatting, Matter, MembraneSpread, MirroredReflection,
-    PatchMatchCompletion, Reflection, ReflectionRemover, Relit, Segmenter, ShadowRelighting, ShadowRemover, Stages,
+    PatchMatchCompletion, PriorGrabCut, Reflection, ReflectionRemover, Relit, SalientGrabCut, Segmenter,
+    ShadowRelighting, ShadowRemover, Stages,
 };
 
 /// The operation was cancelled through its cancel token.

@@ -8,8 +8,7 @@ use super::gmm::Gmm;
 use super::maxflow::GraphBuilder;
 use super::rng::Rng;
 use super::Cancelled;
-use crate::raster::Rgb;
-use crate::raster::{Mask, Rect};
+use crate::raster::{Mask, Plane, Rect, Rgb};
 
 #[derive(Clone, Debug)]
 /// How the object is cut out of the brush: GrabCut's colour models and graph cut.
@@ -24,11 +23,15 @@ pub struct SegmentParams {
     pub margin: f32,
     /// Segment at a reduced size when the region has more pixels than this.
     pub max_pixels: usize,
+    /// Weight of an object-probability prior (a saliency network's), when the cut is given one:
+    /// labelling a pixel costs this times the prior's −ln p of that label, beside the colour
+    /// models' cost.
+    pub prior_weight: f32,
 }
 
 impl Default for SegmentParams {
     fn default() -> Self {
-        Self { iterations: 4, gamma: 50.0, components: 5, margin: 6.0, max_pixels: 300_000 }
+        Self { iterations: 4, gamma: 50.0, components: 5, margin: 6.0, max_pixels: 300_000, prior_weight: 1.0 }
     }
 }
 
@@ -59,6 +62,8 @@ struct Grid {
     unknown: Vec<bool>,
     /// The brush (the initial object guess).
     brush: Vec<bool>,
+    /// The object probability of each cell, when the cut has a prior.
+    prior: Option<Vec<f32>>,
 }
 
 /// Segment the object the brush marks. `protect` pixels are never object.
@@ -66,10 +71,12 @@ struct Grid {
 /// Coarse to fine: the full GrabCut runs on a small grid (≤ `max_pixels / 4` cells), then one
 /// more cut at the working resolution decides only a band around the coarse boundary (a
 /// "banded" graph cut), so large photos cost little more than small ones.
+#[allow(clippy::too_many_arguments)]
 pub fn segment(
     img: &Rgb,
     brush: &Mask,
     protect: Option<&Mask>,
+    prior: Option<&Plane>,
     params: &SegmentParams,
     rng: &mut Rng,
     cancelled: &dyn Fn() -> bool,
@@ -104,7 +111,16 @@ pub fn segment(
                 g_brush[gy * gw + gx] = g_unknown[gy * gw + gx] && sample(brush, gx, gy);
             }
         }
-        Grid { img: gimg, unknown: g_unknown, brush: g_brush }
+        let g_prior = prior.map(|p| {
+            (0..gw * gh)
+                .map(|i| {
+                    let x = x0 + (((i % gw) as f32 + 0.5) / gw as f32 * rw as f32) as usize;
+                    let y = y0 + (((i / gw) as f32 + 0.5) / gh as f32 * rh as f32) as usize;
+                    p.at(x.min(w - 1), y.min(h - 1))
+                })
+                .collect()
+        });
+        Grid { img: gimg, unknown: g_unknown, brush: g_brush, prior: g_prior }
     };
     if cancelled() {
         return Err(Cancelled);
@@ -116,7 +132,7 @@ pub fn segment(
     let coarse = make_grid(params.max_pixels / 4);
     let (cw, ch) = (coarse.img.w, coarse.img.h);
     let (mut coarse_labels, mut models) =
-        grabcut(&coarse.img, &coarse.unknown, &coarse.brush, &vec![false; cw * ch], None, params, rng, cancelled)?;
+        grabcut(&coarse.img, &coarse.cells(&coarse.brush, &vec![false; cw * ch]), None, params, rng, cancelled)?;
     // The brush is rough, but about equally rough all round: how far its edge typically lies
     // outside the object says how deep inside it the object must be. Small parts deeper than
     // twice that which the colour models gave away (grey coins on grey gravel, a black helmet
@@ -127,8 +143,14 @@ pub fn segment(
             let init: Vec<bool> = (0..cw * ch).map(|i| coarse_labels[i] || deep[i]).collect();
             let mut again = params.clone();
             again.iterations = 2;
-            (coarse_labels, models) =
-                grabcut(&coarse.img, &unknown, &init, &deep, models.as_ref(), &again, rng, cancelled)?;
+            (coarse_labels, models) = grabcut(
+                &coarse.img,
+                &Cells { unknown: &unknown, ..coarse.cells(&init, &deep) },
+                models.as_ref(),
+                &again,
+                rng,
+                cancelled,
+            )?;
         }
     }
     let (gw, gh) = (fine.img.w, fine.img.h);
@@ -155,7 +177,8 @@ pub fn segment(
         let fixed_fg: Vec<bool> = (0..gw * gh).map(|i| fine.unknown[i] && !band.at(i) && up[i]).collect();
         let mut refine = params.clone();
         refine.iterations = 1;
-        grabcut(&fine.img, &band_unknown, &up, &fixed_fg, models.as_ref(), &refine, rng, cancelled)?.0
+        let cells = Cells { unknown: &band_unknown, ..fine.cells(&up, &fixed_fg) };
+        grabcut(&fine.img, &cells, models.as_ref(), &refine, rng, cancelled)?.0
     };
     let labels = keep_significant_components(&labels, gw, gh);
     let labels = fill_small_holes(&labels, gw, gh, 0.1);
@@ -235,20 +258,33 @@ fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<
 /// the object's area.
 const MAX_RECLAIMED: f32 = 0.1;
 
-/// GrabCut rounds over the `unknown` cells. Cells outside `unknown` are fixed: object where
-/// `fixed_fg`, background elsewhere. `models` skip the model fitting.
-/// Returns the labels and the last models.
-#[allow(clippy::too_many_arguments)]
+impl Grid {
+    /// The grid's cells for a cut starting from `init`, with `fixed_fg` held as object.
+    fn cells<'a>(&'a self, init: &'a [bool], fixed_fg: &'a [bool]) -> Cells<'a> {
+        Cells { unknown: &self.unknown, init, fixed_fg, prior: self.prior.as_deref() }
+    }
+}
+
+/// What a GrabCut run decides over: cells outside `unknown` are fixed (object where `fixed_fg`,
+/// background elsewhere); `init` starts the unknown ones; `prior` is an object probability.
+struct Cells<'a> {
+    unknown: &'a [bool],
+    init: &'a [bool],
+    fixed_fg: &'a [bool],
+    prior: Option<&'a [f32]>,
+}
+
+/// GrabCut rounds over the unknown cells. `models` skip the model fitting. Returns the labels
+/// and the last models.
 fn grabcut(
     img: &Rgb,
-    unknown: &[bool],
-    init: &[bool],
-    fixed_fg: &[bool],
+    cells: &Cells<'_>,
     models: Option<&ColourModels>,
     params: &SegmentParams,
     rng: &mut Rng,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<(Vec<bool>, Option<ColourModels>), Cancelled> {
+    let (unknown, init, fixed_fg) = (cells.unknown, cells.init, cells.fixed_fg);
     let (w, h) = (img.w, img.h);
     let mut fg: Vec<bool> = (0..w * h).map(|i| if unknown[i] { init[i] } else { fixed_fg[i] }).collect();
     let contrast = EdgeContrast::new(img, init, fixed_fg);
@@ -276,7 +312,7 @@ fn grabcut(
                 None => break,
             },
         };
-        let g = graph(img, unknown, fixed_fg, (&node, count), &models, &contrast, params.gamma);
+        let g = graph(img, cells, (&node, count), &models, &contrast, params);
         let Some((_, side)) = g.cut(cancelled) else { return Err(Cancelled) };
         let mut changed = 0usize;
         for i in 0..w * h {
@@ -293,6 +329,9 @@ fn grabcut(
     }
     Ok((fg, last_models))
 }
+
+/// The least probability a prior gives a label (so no label is ever impossible).
+const PRIOR_FLOOR: f32 = 0.01;
 
 /// Neighbours each pixel links to, with the inverse of their distance.
 const NEIGHBOURS: [(isize, isize, f32); 4] =
@@ -377,14 +416,14 @@ fn fit_models(px: &[[f32; 3]], fg: &[bool], params: &SegmentParams, rng: &mut Rn
 /// pairwise costs from the contrast (a fixed neighbour's turned into a terminal cost).
 fn graph(
     img: &Rgb,
-    unknown: &[bool],
-    fixed_fg: &[bool],
+    cells: &Cells<'_>,
     (node, count): (&[u32], usize),
     models: &ColourModels,
     contrast: &EdgeContrast,
-    gamma: f32,
+    params: &SegmentParams,
 ) -> GraphBuilder {
     let (w, h, px) = (img.w, img.h, &img.px);
+    let (unknown, fixed_fg, gamma) = (cells.unknown, cells.fixed_fg, params.gamma);
     let mut g = GraphBuilder::new(count);
     for y in 0..h {
         for x in 0..w {
@@ -393,7 +432,13 @@ fn graph(
                 let c = &px[i];
                 // Source side = object: labelling background costs the background's −ln p.
                 let bg = if y as f32 >= contrast.low { &models.shadowed } else { &models.surroundings };
-                g.add_terminal(node[i] as usize, bg.cost(c), models.object.cost(c));
+                let (mut to_bg, mut to_fg) = (bg.cost(c), models.object.cost(c));
+                if let Some(prior) = cells.prior {
+                    let p = prior[i].clamp(PRIOR_FLOOR, 1.0 - PRIOR_FLOOR);
+                    to_bg += params.prior_weight * -(1.0 - p).ln();
+                    to_fg += params.prior_weight * -p.ln();
+                }
+                g.add_terminal(node[i] as usize, to_bg, to_fg);
             }
             for &(dx, dy, inv_dist) in &NEIGHBOURS {
                 let (nx, ny) = (x as isize + dx, y as isize + dy);
@@ -543,7 +588,7 @@ mod tests {
             let (dx, dy) = (x as f32 - 62.0, y as f32 - 44.0);
             dx * dx + dy * dy < 34.0 * 34.0
         });
-        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let seg = segment(&img, &brush, None, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
         let truth = Mask::from_fn(w as u32, h as u32, |x, y| {
             let (dx, dy) = (x as f32 - 60.0, y as f32 - 45.0);
             dx * dx + dy * dy < 400.0
@@ -575,7 +620,7 @@ mod tests {
         }
         let object = Mask::from_fn(w as u32, h as u32, |x, y| plate(x as f32, y as f32));
         let brush = object.dilate(4.0);
-        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let seg = segment(&img, &brush, None, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
         let coin_px: Vec<usize> = (0..w * h).filter(|&i| coin((i % w) as f32, (i / w) as f32)).collect();
         let kept = coin_px.iter().filter(|&&i| seg.at(i)).count() as f32 / coin_px.len() as f32;
         assert!(kept > 0.95, "only {:.0} % of the coins kept", kept * 100.0);
@@ -603,7 +648,7 @@ mod tests {
         }
         let object = Mask::from_fn(w as u32, h as u32, |x, y| frame(x as f32, y as f32));
         let brush = Mask::from_fn(w as u32, h as u32, |x, y| (26..134).contains(&x) && (16..104).contains(&y));
-        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let seg = segment(&img, &brush, None, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
         let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();
         assert!(wrong < 150, "{wrong} pixels wrong");
     }
@@ -638,7 +683,7 @@ mod tests {
             }
         }
         let brush = object.dilate(14.0);
-        let seg = segment(&img, &brush, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
+        let seg = segment(&img, &brush, None, None, &SegmentParams::default(), &mut rng, &|| false).unwrap();
         let taken = (0..w * h).filter(|&i| seg.at(i) && shadow(i % w, i / w)).count();
         assert!(taken < 40, "{taken} shadow pixels taken as object");
         let wrong = (0..w * h).filter(|&i| seg.at(i) != object.at(i)).count();

@@ -2,10 +2,13 @@
 //! candle) can replace or refine any one of them without touching the rest. `Stages::classical`
 //! is the default, weight-free engine.
 
+use std::sync::Arc;
+
 use super::complete::{complete_avoiding, diffuse_from, CompletionParams};
 use super::matting::{matte, MattingParams};
 use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
+use super::saliency::{saliency_prior, shared_network, SaliencyNet};
 use super::segment::{segment, SegmentParams};
 use super::shadows::{detect_shadows, relight_cancellable, EffectParams};
 use super::{Cancelled, Quality};
@@ -87,6 +90,24 @@ pub trait ColourSpreader: Send + Sync {
 
 /// GrabCut + banded graph cut (`segment`).
 pub struct GrabCut(pub SegmentParams);
+/// GrabCut with the saliency network's object probability as a prior beside the colour models
+/// (`segment` with `saliency_prior`): where colour fails (a multi-coloured object) the network
+/// carries the cut, where the network fails (an object that is not salient) colour and the
+/// brush do.
+pub struct SalientGrabCut {
+    /// The cut's parameters, `prior_weight` among them.
+    pub params: SegmentParams,
+    /// The network.
+    pub net: Arc<SaliencyNet>,
+}
+/// GrabCut with a given object-probability prior (a full-size plane, as `saliency_prior` makes
+/// it): what `SalientGrabCut` runs once it has asked the network.
+pub struct PriorGrabCut {
+    /// The cut's parameters, `prior_weight` among them.
+    pub params: SegmentParams,
+    /// The object probability of every pixel.
+    pub prior: Plane,
+}
 /// Colour guided filter (`matting`).
 pub struct GuidedFilterMatting(pub MattingParams);
 /// Multi-scale PatchMatch + EM voting (`complete`).
@@ -125,7 +146,40 @@ impl Segmenter for GrabCut {
         rng: &mut Rng,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Mask, Cancelled> {
-        segment(img, brush, protect, &self.0, rng, cancelled)
+        segment(img, brush, protect, None, &self.0, rng, cancelled)
+    }
+}
+
+impl Segmenter for SalientGrabCut {
+    fn segment(
+        &self,
+        img: &Rgb,
+        brush: &Mask,
+        protect: Option<&Mask>,
+        rng: &mut Rng,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Mask, Cancelled> {
+        let prior = match saliency_prior(&self.net, img, brush) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                log::warn!("{e}; the cut goes on with colour alone");
+                None
+            }
+        };
+        segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
+    }
+}
+
+impl Segmenter for PriorGrabCut {
+    fn segment(
+        &self,
+        img: &Rgb,
+        brush: &Mask,
+        protect: Option<&Mask>,
+        rng: &mut Rng,
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Mask, Cancelled> {
+        segment(img, brush, protect, Some(&self.prior), &self.params, rng, cancelled)
     }
 }
 
@@ -183,7 +237,17 @@ pub struct Stages {
 }
 
 impl Stages {
-    /// The classical engine, tuned for `quality`.
+    /// The engine: the classical stages with the cut guided by the saliency network, or, if the
+    /// network cannot be had, the classical cut (with a warning).
+    pub fn for_quality(quality: Quality) -> Self {
+        let mut stages = Self::classical(quality);
+        if let Some(net) = shared_network() {
+            stages.segmenter = Box::new(SalientGrabCut { params: SegmentParams::default(), net });
+        }
+        stages
+    }
+
+    /// The classical engine, weight-free, tuned for `quality`.
     pub fn classical(quality: Quality) -> Self {
         let mut fill = CompletionParams::default();
         match quality {

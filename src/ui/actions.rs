@@ -25,6 +25,8 @@ pub enum Action {
     Delete(LayerId),
     /// Clear the brushed masks.
     ClearMasks,
+    /// Replace the object brush (what "Select subject" proposes).
+    SetObjectMask(image::GrayImage),
     /// Put a decomposition's layers into the document above its background (its own undo step).
     Decomposed(Box<Decomposition>),
     /// Select a layer (or nothing); not an undo step.
@@ -62,6 +64,7 @@ impl Action {
             Action::Reorder { .. } => "Reorder layer",
             Action::Delete(_) => "Delete layer",
             Action::ClearMasks => "Clear masks",
+            Action::SetObjectMask(_) => "Select subject",
             Action::Decomposed(_) => "Decompose",
             Action::Select(_) => "Select",
         }

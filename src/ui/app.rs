@@ -13,7 +13,7 @@ use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 use layerdecomp::io;
 
 use super::actions::Action;
-use super::brush::{to_engine_mask, BrushSettings};
+use super::brush::{from_engine_mask, to_engine_mask, BrushSettings};
 use super::canvas::{install_gpu_compositor, Canvas, Overlay};
 use super::commands::{Command, PathPurpose};
 use super::dialogs::Dialogs;
@@ -26,7 +26,7 @@ use super::panels::{self, Status};
 use super::tasks::{DialogAnswer, TaskDone, Tasks};
 use super::timing::{frame_log, FrameTiming};
 use super::tools::{arrow_keys, selection_bounds, Tool, ToolContext, Tools};
-use super::worker::{DecomposeJob, JobInput};
+use super::worker::{DecomposeJob, JobInput, SelectJob};
 
 /// Where the document stands against its files.
 struct Saved {
@@ -55,6 +55,7 @@ pub struct EditorApp {
     dialogs: Dialogs,
     tasks: Tasks,
     job: Option<DecomposeJob>,
+    select_job: Option<SelectJob>,
     last_decompose: Option<Duration>,
     engine_device: &'static str,
     saved: Saved,
@@ -92,6 +93,7 @@ impl EditorApp {
             dialogs: Dialogs::new(files::pending_recovery(&options.dirs)),
             tasks: Tasks::default(),
             job: None,
+            select_job: None,
             last_decompose: None,
             engine_device: layerdecomp::engine::describe_device(&device),
             saved,
@@ -175,6 +177,41 @@ impl EditorApp {
         };
         let ctx = ctx.clone();
         self.job = Some(DecomposeJob::start(input, move || ctx.request_repaint()));
+    }
+
+    /// "Select subject": the network proposes the object's brush (on a thread).
+    pub fn start_select(&mut self, ctx: &egui::Context) {
+        if self.job.is_some() || self.select_job.is_some() {
+            return;
+        }
+        self.end_gesture();
+        let Some(bg) = self.editing.background_index() else {
+            self.notify("Nothing to select in: the document has no full-size background layer.", true);
+            return;
+        };
+        let image = self.editing.doc().stack.layers()[bg].pixels.clone();
+        let ctx = ctx.clone();
+        self.select_job = Some(SelectJob::start(image, move || ctx.request_repaint()));
+    }
+
+    fn poll_select(&mut self) {
+        let Some(job) = &mut self.select_job else { return };
+        let Some(result) = job.poll() else { return };
+        let took = job.started.elapsed();
+        self.select_job = None;
+        match result {
+            Ok(mask) => {
+                self.editing.apply(Action::SetObjectMask(from_engine_mask(&mask)));
+                self.editing.commit();
+                self.tools.tool = Tool::ObjectBrush;
+                let text = format!(
+                    "Subject selected in {:.1} s: correct it with the brush (B) and eraser (E), then Decompose.",
+                    took.as_secs_f32()
+                );
+                self.notify(text, false);
+            }
+            Err(e) => self.notify(format!("Select subject failed: {e}"), true),
+        }
     }
 
     fn poll_job(&mut self) {
@@ -344,9 +381,13 @@ impl EditorApp {
             Command::Redo => self.undo(false),
             Command::ClearMasks => self.editing.apply(Action::ClearMasks),
             Command::Decompose => self.start_decompose(ctx),
-            Command::CancelDecompose => {
+            Command::SelectSubject => self.start_select(ctx),
+            Command::CancelJob => {
                 if let Some(job) = &mut self.job {
                     job.cancel();
+                }
+                if self.select_job.take().is_some() {
+                    self.notify("Select subject cancelled; nothing changed.", false);
                 }
             }
             Command::Recover(path) => match files::open_document(&path, &self.options.import) {
@@ -406,7 +447,7 @@ impl EditorApp {
             return;
         }
         if ctx.input(|i| i.key_pressed(Key::Escape)) {
-            self.run_command(Command::CancelDecompose, ctx);
+            self.run_command(Command::CancelJob, ctx);
         }
         for tool in Tool::ALL {
             if ctx.input(|i| i.modifiers.is_none() && i.key_pressed(tool.shortcut())) {
@@ -428,7 +469,8 @@ impl EditorApp {
     /// the document is drawn.
     fn canvas_panel(&mut self, ui: &mut egui::Ui) {
         let size = (self.editing.doc().stack.width(), self.editing.doc().stack.height());
-        if let Some(event) = self.canvas.input(ui, size, self.tools.is_idle(), self.job.is_none()) {
+        let can_edit = self.job.is_none() && self.select_job.is_none();
+        if let Some(event) = self.canvas.input(ui, size, self.tools.is_idle(), can_edit) {
             let cx = tool_context(&self.editing, self.brush, self.canvas.view.zoom);
             let actions = self.tools.pointer(event, &cx);
             self.editing.apply_all(actions);
@@ -495,7 +537,7 @@ impl EditorApp {
         if (measuring && self.options.debug_timing) || frame_log() {
             // Measure frame pacing while the engine runs: draw continuously.
             ctx.request_repaint();
-        } else if self.job.is_some() {
+        } else if self.job.is_some() || self.select_job.is_some() {
             // The elapsed time ticks; progress wakes the UI itself. Few frames leave the CPU to
             // the engine.
             ctx.request_repaint_after(Duration::from_millis(250));
@@ -544,7 +586,7 @@ impl EditorApp {
         self.editing.selected()
     }
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || self.tasks.busy()
+        self.job.is_some() || self.select_job.is_some() || self.tasks.busy()
     }
     pub fn notices(&self) -> &[super::dialogs::Notice] {
         self.dialogs.notices()
@@ -585,6 +627,7 @@ impl eframe::App for EditorApp {
         }
         self.scripted_run(&ctx);
         self.poll_job();
+        self.poll_select();
         self.poll_tasks(&ctx);
         self.poll_dialogs(&ctx);
         self.dropped_files(&ctx);
@@ -599,7 +642,9 @@ impl eframe::App for EditorApp {
         let tools = egui::Panel::left("tools")
             .resizable(false)
             .exact_size(215.0)
-            .show(ui, |ui| panels::tools_panel(ui, &mut self.tools, &mut self.brush, self.job.as_ref()))
+            .show(ui, |ui| {
+                panels::tools_panel(ui, &mut self.tools, &mut self.brush, self.job.as_ref(), self.select_job.as_ref())
+            })
             .inner;
         let (stack, selected) = (&self.editing.doc().stack, self.editing.selected());
         let layer_actions =

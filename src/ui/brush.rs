@@ -175,6 +175,11 @@ pub fn stamp(mask: &mut GrayImage, center: [f32; 2], brush: BrushSettings, erase
     Some(Dirty { x0: x0 as u32, y0: y0 as u32, x1: x1 as u32, y1: y1 as u32 })
 }
 
+/// The engine's binary mask as full (255) coverage.
+pub fn from_engine_mask(mask: &layerdecomp::raster::Mask) -> GrayImage {
+    GrayImage::from_fn(mask.width(), mask.height(), |x, y| image::Luma([if mask.get(x, y) { 255 } else { 0 }]))
+}
+
 /// A mask's pixels at or above half coverage, as the engine's binary mask.
 pub fn to_engine_mask(mask: &GrayImage) -> layerdecomp::raster::Mask {
     let (w, h) = mask.dimensions();

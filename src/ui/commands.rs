@@ -51,7 +51,10 @@ pub enum Command {
     Redo,
     ClearMasks,
     Decompose,
-    CancelDecompose,
+    /// Propose the object's brush from the saliency network.
+    SelectSubject,
+    /// Stop the running engine job (decomposition or selection).
+    CancelJob,
     /// Restore the recovery file's document.
     Recover(PathBuf),
     DiscardRecovery,

@@ -161,6 +161,7 @@ impl Editing {
                     }
                 }
             }
+            Action::SetObjectMask(mask) => self.doc.masks.object = Arc::new(mask),
             Action::Reorder { id, to } => {
                 stack.reorder(id, to);
             }

@@ -165,7 +165,7 @@ pub fn masks_equal(a: &super::history::Masks, b: &super::history::Masks) -> bool
 /// non-transparent pixel marks the object), as 0/255 coverage.
 pub fn load_mask(path: &Path, w: u32, h: u32) -> Result<image::GrayImage, String> {
     let mask = io::import_mask(path, "mask", Some((w, h)), &ImportOptions::default()).map_err(|e| e.to_string())?;
-    Ok(image::GrayImage::from_fn(w, h, |x, y| image::Luma([if mask.get(x, y) { 255 } else { 0 }])))
+    Ok(super::brush::from_engine_mask(&mask))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::brush::BrushSettings;
 use super::commands::{Command, PathPurpose};
 use super::history::History;
 use super::tools::{EffectBrushMode, Tool, Tools};
-use super::worker::DecomposeJob;
+use super::worker::{DecomposeJob, SelectJob};
 
 /// A menu entry that issues `command` when clicked.
 fn item(ui: &mut egui::Ui, text: &str, enabled: bool, command: Command, out: &mut Vec<Command>) {
@@ -62,6 +62,7 @@ pub fn tools_panel(
     tools: &mut Tools,
     brush: &mut BrushSettings,
     job: Option<&DecomposeJob>,
+    selecting: Option<&SelectJob>,
 ) -> Vec<Command> {
     let mut out = Vec::new();
     ui.spacing_mut().slider_width = 90.0;
@@ -90,13 +91,29 @@ pub fn tools_panel(
         ui.label("Drag the object; its shadow follows. Corner handles scale; arrow keys nudge.");
     }
     ui.separator();
+    match selecting {
+        None => {
+            let select = egui::Button::new("Select subject");
+            let hint = "Propose the object's brush from the photo's subject (a pretrained network)";
+            if ui.add_enabled(job.is_none(), select).on_hover_text(hint).clicked() {
+                out.push(Command::SelectSubject);
+            }
+        }
+        Some(s) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("Selecting subject… {:.1} s", s.started.elapsed().as_secs_f32()));
+            });
+            if ui.button("Cancel").on_hover_text("Esc").clicked() {
+                out.push(Command::CancelJob);
+            }
+        }
+    }
     match job {
         None => {
-            if ui
-                .add_sized([ui.available_width(), 28.0], egui::Button::new("Decompose"))
-                .on_hover_text("Ctrl+Enter")
-                .clicked()
-            {
+            let decompose = egui::Button::new("Decompose");
+            let r = ui.add_enabled_ui(selecting.is_none(), |ui| ui.add_sized([ui.available_width(), 28.0], decompose));
+            if r.inner.on_hover_text("Ctrl+Enter").clicked() {
                 out.push(Command::Decompose);
             }
         }
@@ -106,7 +123,7 @@ pub fn tools_panel(
             ui.label(format!("{:.1} s", job.started.elapsed().as_secs_f32()));
             let label = if job.cancelling { "Cancelling…" } else { "Cancel" };
             if ui.button(label).on_hover_text("Esc").clicked() {
-                out.push(Command::CancelDecompose);
+                out.push(Command::CancelJob);
             }
         }
     }

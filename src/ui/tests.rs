@@ -439,3 +439,25 @@ fn nudge_scale_handles_and_layer_properties_are_undoable() {
     h.step();
     assert_eq!(h.state().document().stack.layer(object).unwrap().transform, t1, "undo reverts the scale");
 }
+
+#[test]
+fn select_subject_proposes_the_ball_as_one_undoable_brush() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = editor(options(dir.path()));
+    h.step();
+    h.get_by_label("Select subject").click();
+    h.step();
+    assert!(h.state().is_busy(), "the network runs on a worker");
+    settle(&mut h, Duration::from_secs(120));
+    let mask = h.state().document().masks.object.clone();
+    let painted = mask.pixels().filter(|p| p.0[0] >= 128).count();
+    // The sample's ball: centre about (636, 354), radius about 126 px (≈ 50 000 px).
+    assert!((35_000..90_000).contains(&painted), "the proposed brush covers {painted} pixels");
+    assert_eq!(mask.get_pixel(636, 354).0[0], 255, "the ball's centre is brushed");
+    assert_eq!(mask.get_pixel(100, 100).0[0], 0, "the wall is not");
+    assert_eq!(h.state().undo_steps(), 1, "one undo step");
+    assert_eq!(h.state().tool(), Tool::ObjectBrush, "ready to correct it");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert!(h.state().document().masks.object.pixels().all(|p| p.0[0] == 0), "undo takes it back");
+}

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use layerdecomp::document::PremulImage;
 use layerdecomp::engine::Stages;
 use layerdecomp::engine::{
-    decompose_with, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality,
+    decompose_with, select_subject, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality,
 };
+use layerdecomp::raster::Mask;
 
 /// What the engine is asked to do, owned so it can cross to the worker thread.
 pub struct JobInput {
@@ -73,14 +74,7 @@ impl DecomposeJob {
                 Ok(Ok(d)) => Ok(d),
                 Ok(Err(EngineError::Cancelled)) => Err("Cancelled".to_string()),
                 Ok(Err(e)) => Err(e.to_string()),
-                Err(panic) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| s.to_string())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown panic".into());
-                    Err(format!("the engine crashed ({what}); your document is unchanged"))
-                }
+                Err(panic) => Err(crash_message(panic.as_ref())),
             };
             let _ = tx.send(JobEvent::Finished(result, started.elapsed()));
             repaint();
@@ -110,6 +104,55 @@ impl DecomposeJob {
                     return Some((Err("the engine thread stopped unexpectedly".into()), self.started.elapsed()))
                 }
             }
+        }
+    }
+}
+
+/// What an engine panic becomes for the user.
+fn crash_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    format!("the engine crashed ({what}); your document is unchanged")
+}
+
+/// "Select subject" on a thread: the saliency network over the photo, its subject as a brush.
+/// The network's pass cannot be interrupted; a cancelled job's answer is dropped.
+pub struct SelectJob {
+    rx: Receiver<Result<Mask, String>>,
+    pub started: Instant,
+}
+
+impl SelectJob {
+    pub fn start(image: Arc<PremulImage>, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+        let (tx, rx) = channel();
+        let started = Instant::now();
+        let spawned = std::thread::Builder::new().name("select subject".into()).spawn({
+            let tx = tx.clone();
+            move || {
+                lower_priority();
+                let result = catch_unwind(AssertUnwindSafe(|| select_subject(&image, None)));
+                let _ = tx.send(match result {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(panic) => Err(crash_message(panic.as_ref())),
+                });
+                repaint();
+            }
+        });
+        if let Err(e) = spawned {
+            let _ = tx.send(Err(format!("cannot start the engine thread: {e}")));
+        }
+        Self { rx, started }
+    }
+
+    /// The subject's brush (or why there is none) once the network has answered.
+    pub fn poll(&mut self) -> Option<Result<Mask, String>> {
+        match self.rx.try_recv() {
+            Ok(r) => Some(r),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(Err("the engine thread stopped unexpectedly".into())),
         }
     }
 }

@@ -9,11 +9,12 @@
 mod u2netp;
 
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 
-use crate::raster::{Plane, Rgb};
+use crate::raster::{Mask, Plane, PremulImage, Rect, Rgb};
 use u2netp::U2Netp;
 
 /// The pretrained weights (`scripts/fetch_u2netp.py`), compiled in: a fresh clone needs nothing
@@ -40,6 +41,9 @@ pub enum SaliencyError {
     /// A tensor operation failed.
     #[error("the saliency network failed: {0}")]
     Run(String),
+    /// Nothing stands out in the area.
+    #[error("no subject stands out in the photo: brush over the object instead")]
+    NoSubject,
 }
 
 fn run_error(e: candle_core::Error) -> SaliencyError {
@@ -100,6 +104,75 @@ impl SaliencyNet {
         let v = out.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(run_error)?;
         Ok(Plane { w: img.w, h: img.h, v })
     }
+}
+
+/// The object probability the network gives over `brush`'s bounding box (grown by a tenth of
+/// its size), on a plane of the image's size (0 outside the box).
+pub fn saliency_prior(net: &SaliencyNet, img: &Rgb, brush: &Mask) -> Result<Plane, SaliencyError> {
+    let bounds = brush.bounds().ok_or_else(|| SaliencyError::Run("the brush is empty".into()))?;
+    let pad = (bounds.2.max(bounds.3) as usize / 10).max(8);
+    let rect = Rect::grown(bounds, pad, img.w, img.h);
+    let p = net.saliency(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()))?;
+    let mut prior = Plane::new(img.w, img.h);
+    for y in 0..rect.h() {
+        let row = (rect.y0 + y) * img.w + rect.x0;
+        prior.v[row..row + rect.w()].copy_from_slice(&p.v[y * rect.w()..(y + 1) * rect.w()]);
+    }
+    Ok(prior)
+}
+
+/// The subject the network sees in `area` of `img` (the whole photo when `None`), as a brush:
+/// its pixels at probability ≥ ½, specks (pieces under 5 % of the largest) dropped, grown by a
+/// few pixels so the cut that follows has the object's edge inside it.
+pub fn subject_brush(net: &SaliencyNet, img: &Rgb, area: Option<Rect>) -> Result<Mask, SaliencyError> {
+    let rect = area.unwrap_or(Rect { x0: 0, y0: 0, x1: img.w, y1: img.h });
+    let p = net.saliency(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()))?;
+    let found = Mask::from_fn(rect.w() as u32, rect.h() as u32, |x, y| p.at(x as usize, y as usize) >= 0.5);
+    let pieces = found.components();
+    let largest = pieces.iter().map(Vec::len).max().ok_or(SaliencyError::NoSubject)?;
+    let mut brush = Mask::new(img.w as u32, img.h as u32);
+    for piece in pieces.iter().filter(|p| p.len() * 20 >= largest) {
+        for &i in piece {
+            brush.set((rect.x0 + i % rect.w()) as u32, (rect.y0 + i / rect.w()) as u32, true);
+        }
+    }
+    let (_, _, bw, bh) = brush.bounds().ok_or(SaliencyError::NoSubject)?;
+    Ok(brush.dilate((bw.max(bh) as f32 * 0.02).max(4.0)))
+}
+
+/// Where other weights for the saliency network may be given (a safetensors file); the bundled
+/// ones otherwise.
+pub const WEIGHTS_VARIABLE: &str = "LAYERDECOMP_U2NETP";
+
+/// The saliency network, loaded once per process on the engine's device; `None` (with a
+/// warning) when its weights do not load.
+pub fn shared_network() -> Option<Arc<SaliencyNet>> {
+    static NET: OnceLock<Option<Arc<SaliencyNet>>> = OnceLock::new();
+    NET.get_or_init(|| {
+        let device = crate::engine::pick_device();
+        let loaded = match std::env::var_os(WEIGHTS_VARIABLE) {
+            Some(path) => SaliencyNet::from_file(std::path::Path::new(&path), &device),
+            None => SaliencyNet::bundled(&device),
+        };
+        match loaded {
+            Ok(net) => Some(Arc::new(net)),
+            Err(e) => {
+                log::warn!("{e}; the engine falls back to the classical cut");
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+/// The subject of `image` (in `area`, or the whole photo) as a brush, from the shared network:
+/// "Select subject".
+pub fn select_subject(image: &PremulImage, area: Option<Rect>) -> Result<Mask, SaliencyError> {
+    let net = shared_network().ok_or_else(|| SaliencyError::Load {
+        origin: "the saliency network".into(),
+        detail: "its weights did not load (see the warning above)".into(),
+    })?;
+    subject_brush(&net, &Rgb::from_premul(image), area)
 }
 
 /// `img` as the network's input: planar RGB, divided by its largest value, then normalised per
