@@ -3,24 +3,50 @@
 //! and a 1×1 convolution that fuses them. The weights are the pretrained ones of
 //! `assets/models/u2netp.safetensors` (batch norm already folded into each convolution).
 
-use candle_core::{Module, Result, Tensor};
+use candle_core::{Device, Module, Result, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
+
+use super::conv::ConvWeights;
 
 /// Channels inside a block and between blocks.
 const MID: usize = 16;
 const OUT: usize = 64;
 
-/// A 3×3 convolution (its batch norm folded in) followed by a ReLU.
-struct ConvRelu(Conv2d);
+/// A 3×3 convolution (its batch norm folded in) followed by a ReLU: candle's on a GPU, ours
+/// (`conv`) on the CPU.
+struct ConvRelu {
+    conv: Conv2d,
+    cpu: Option<ConvWeights>,
+}
 
 impl ConvRelu {
     fn new(in_ch: usize, out_ch: usize, dilation: usize, vb: VarBuilder) -> Result<Self> {
         let cfg = Conv2dConfig { padding: dilation, dilation, ..Default::default() };
-        Ok(Self(conv2d(in_ch, out_ch, 3, cfg, vb)?))
+        let conv = conv2d(in_ch, out_ch, 3, cfg, vb)?;
+        let cpu = match conv.weight().device() {
+            Device::Cpu => {
+                let weight = conv.weight().flatten_all()?.to_vec1::<f32>()?;
+                let bias = conv.bias().map(|b| b.to_vec1()).transpose()?.unwrap_or_else(|| vec![0.0; out_ch]);
+                Some(ConvWeights::new(in_ch, out_ch, 3, dilation, &weight, bias))
+            }
+            _ => None,
+        };
+        Ok(Self { conv, cpu })
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.0.forward(x)?.relu()
+        match &self.cpu {
+            Some(cw) => {
+                let (n, _, h, w) = x.dims4()?;
+                let input = x.flatten_all()?.to_vec1::<f32>()?;
+                let mut out = Vec::with_capacity(n * cw.c_out * h * w);
+                for one in input.chunks(cw.c_in * h * w) {
+                    out.extend(cw.apply(one, h, w, true));
+                }
+                Tensor::from_vec(out, (n, cw.c_out, h, w), x.device())
+            }
+            None => self.conv.forward(x)?.relu(),
+        }
     }
 }
 
