@@ -34,6 +34,9 @@ pub struct EditorArgs {
     /// Start decomposing as soon as the window opens (needs a mask).
     #[arg(long)]
     pub decompose: bool,
+    /// Run "Select subject" as soon as the window opens.
+    #[arg(long)]
+    pub select_subject: bool,
     /// Close the window when that decomposition ends (scripted measurements).
     #[arg(long)]
     pub exit_after_decompose: bool,
@@ -146,6 +149,7 @@ impl Cli {
             debug_timing: e.debug_timing,
             object_mask: e.object_mask.clone(),
             decompose_on_start: e.decompose,
+            select_subject_on_start: e.select_subject,
             exit_after_decompose: e.exit_after_decompose,
             autosave_every: std::time::Duration::from_secs(e.autosave_secs.max(5)),
             ..Default::default()

@@ -74,6 +74,9 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
         let img = layerdecomp::engine::contact_sheet(&image, &mask, &decomposition, shift, 0.5);
         io::write_png(&img, sheet, PngDepth::Eight)?;
     }
+    for w in &decomposition.warnings {
+        eprintln!("warning: {w}");
+    }
     if !args.quiet {
         eprintln!(
             "decomposed {}×{} in {:.2} s on the {} → {}",

@@ -16,9 +16,10 @@ use super::Cancelled;
 use crate::document::{EffectKind, PremulImage};
 use crate::raster::{luma, Mask, Plane, Rect, Rgb};
 
-/// Run the default (classical) engine.
+/// Run the engine's default stages (`Stages::for_quality`: the cut guided by the saliency network
+/// when it loads, the classical cut otherwise).
 pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
-    decompose_with(&Stages::classical(request.quality), image, request)
+    decompose_with(&Stages::for_quality(request.quality), image, request)
 }
 
 /// Run the decomposition with the given stage implementations.
@@ -82,6 +83,8 @@ impl Run<'_> {
 /// The object as the cut and the matte found it.
 struct ObjectCut {
     alpha: Plane,
+    /// Why the cut is not to be trusted, if it is not.
+    warnings: Vec<String>,
     /// Every pixel the object touches, grown 2 px so no edge colour leaks into the fill's context.
     region: Mask,
     /// What casts the shadow: the object's solid part (its soft fringe reaches into the shadow).
@@ -133,7 +136,13 @@ fn run<'a>(
     run.checkpoint()?;
     let (object, effect_layers) = layers(&foreground, &cut, &effects);
     run.reporter.report(Stage::Finishing, 1.0);
-    Ok(Decomposition { background: background.to_premul(), object, effects: effect_layers, foreground })
+    Ok(Decomposition {
+        background: background.to_premul(),
+        object,
+        effects: effect_layers,
+        foreground,
+        warnings: cut.warnings,
+    })
 }
 
 fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), EngineError> {
@@ -185,7 +194,7 @@ fn cut_object(run: &Run<'_>, img: &Rgb) -> Result<ObjectCut, EngineError> {
         run.checkpoint()
     };
     let cancel = || run.cancelled();
-    let alpha = segment_and_matte(
+    let (alpha, warnings) = segment_and_matte(
         run.stages,
         img,
         &req.object_mask,
@@ -199,11 +208,16 @@ fn cut_object(run: &Run<'_>, img: &Rgb) -> Result<ObjectCut, EngineError> {
     let (w, h) = (img.w as u32, img.h as u32);
     let object_px = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a > 0.0) as u8).collect()).expect("sizes match");
     let silhouette = Mask::from_bytes(w, h, alpha.v.iter().map(|&a| (a >= 0.5) as u8).collect()).expect("sizes match");
-    Ok(ObjectCut { region: object_px.dilate(2.0), silhouette, alpha })
+    Ok(ObjectCut { region: object_px.dilate(2.0), silhouette, alpha, warnings })
 }
 
-/// The object's alpha inside `brush`: segmentation, then matting of its edge. `between` runs
-/// between the two (progress, a cancel check).
+/// The least share of the brush a cut keeps: less is a cut that found nothing (a loose brush
+/// still holds its object over most of its area).
+const MIN_BRUSH_SHARE: f64 = 0.05;
+
+/// The object's alpha inside `brush`: segmentation, then matting of its edge, and what went
+/// wrong. A cut that keeps almost nothing of the brush is replaced by the brush itself, and
+/// says so. `between` runs between the two (progress, a cancel check).
 fn segment_and_matte(
     stages: &Stages,
     img: &Rgb,
@@ -212,14 +226,19 @@ fn segment_and_matte(
     rng: &mut Rng,
     cancel: &(dyn Fn() -> bool + Sync),
     between: &dyn Fn() -> Result<(), EngineError>,
-) -> Result<Plane, EngineError> {
+) -> Result<(Plane, Vec<String>), EngineError> {
     let mut seg = stages.segmenter.segment(img, brush, protect, rng, cancel)?;
-    if seg.count() < 4 {
-        // Nothing object-like was found inside the brush: take the brush itself.
+    let mut warnings = Vec::new();
+    let share = seg.count() as f64 / brush.count().max(1) as f64;
+    if seg.count() < 4 || share < MIN_BRUSH_SHARE {
+        warnings.push(format!(
+            "the object cut kept only {:.1} % of the brush, so the brush itself was taken as the object: brush closer to it",
+            100.0 * share
+        ));
         seg = brush.clone();
     }
     between()?;
-    Ok(stages.matter.matte(img, &seg, cancel)?)
+    Ok((stages.matter.matte(img, &seg, cancel)?, warnings))
 }
 
 /// The object's soft alpha inside `brush` (white = brushed), as `decompose` finds it before
@@ -235,6 +254,7 @@ pub fn cut_out(stages: &Stages, image: &PremulImage, brush: &Mask, seed: u64) ->
     }
     let img = Rgb::from_premul(image);
     segment_and_matte(stages, &img, brush, None, &mut Rng::new(seed).fork(1), &|| false, &|| Ok(()))
+        .map(|(alpha, _)| alpha)
 }
 
 /// Take the object's effects out of the photo: the user's effect brush if there is one (it

@@ -198,6 +198,9 @@ pub struct Decomposition {
     pub effects: Vec<EffectLayer>,
     /// Object and effects together, full canvas: `over(foreground, background) == input`.
     pub foreground: PremulImage,
+    /// What went wrong on the way without stopping it (a cut that found nothing and fell back
+    /// to the brush), for the user to see.
+    pub warnings: Vec<String>,
 }
 
 impl Decomposition {

@@ -31,7 +31,7 @@ pub struct SegmentParams {
 
 impl Default for SegmentParams {
     fn default() -> Self {
-        Self { iterations: 4, gamma: 50.0, components: 5, margin: 6.0, max_pixels: 300_000, prior_weight: 1.0 }
+        Self { iterations: 4, gamma: 50.0, components: 5, margin: 6.0, max_pixels: 300_000, prior_weight: 2.0 }
     }
 }
 

@@ -166,7 +166,20 @@ impl Segmenter for SalientGrabCut {
                 None
             }
         };
-        segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
+        let seg = segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)?;
+        // A cut that kept almost nothing of the brush found no object its colours could hold:
+        // the network's own answer inside the brush stands in for it, if it has one.
+        let kept_little = |m: &Mask| (m.count() as f64) < 0.05 * brush.count() as f64;
+        if let (Some(p), true) = (&prior, kept_little(&seg)) {
+            let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
+                brush.get(x, y) && p.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
+            });
+            if !kept_little(&alone) {
+                log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
+                return Ok(alone);
+            }
+        }
+        Ok(seg)
     }
 }
 

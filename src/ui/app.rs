@@ -222,6 +222,9 @@ impl EditorApp {
             Ok(d) => {
                 let t0 = Instant::now();
                 let effects = d.effects_summary();
+                for w in &d.warnings {
+                    self.notify(format!("Decomposed, but {w}."), true);
+                }
                 self.editing.apply(Action::Decomposed(Box::new(d)));
                 self.tools.tool = Tool::Move;
                 self.last_decompose = Some(took);
@@ -516,10 +519,15 @@ impl EditorApp {
     /// Scripted runs: `--decompose` starts once the photo is on screen, as a user's would, and
     /// `--exit-after-decompose` closes once the result has been drawn.
     fn scripted_run(&mut self, ctx: &egui::Context) {
-        if self.options.decompose_on_start && !self.auto_started {
+        let scripted = self.options.decompose_on_start || self.options.select_subject_on_start;
+        if scripted && !self.auto_started {
             if self.started.elapsed() > Duration::from_millis(1500) {
                 self.auto_started = true;
-                self.start_decompose(ctx);
+                if self.options.select_subject_on_start {
+                    self.start_select(ctx);
+                } else {
+                    self.start_decompose(ctx);
+                }
             } else {
                 ctx.request_repaint_after(Duration::from_millis(100));
             }

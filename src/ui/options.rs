@@ -23,6 +23,8 @@ pub struct EditorOptions {
     pub object_mask: Option<PathBuf>,
     /// Start decomposing as soon as the window opens.
     pub decompose_on_start: bool,
+    /// Run "Select subject" as soon as the window opens.
+    pub select_subject_on_start: bool,
     /// Close the window when the first decomposition ends (scripted runs).
     pub exit_after_decompose: bool,
     pub autosave_every: Duration,
@@ -39,10 +41,11 @@ impl Default for EditorOptions {
             debug_timing: false,
             object_mask: None,
             decompose_on_start: false,
+            select_subject_on_start: false,
             exit_after_decompose: false,
             autosave_every: Duration::from_secs(120),
             dirs: AppDirs::from_env(),
-            stages: Arc::new(Stages::classical(Quality::Balanced)),
+            stages: Arc::new(Stages::for_quality(Quality::Balanced)),
             quality: Quality::Balanced,
             history_bytes: DEFAULT_HISTORY_BYTES,
         }
