@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use layerdecomp::compositor::{composite_onto, Placed};
 use layerdecomp::document::{BlendMode, PremulImage};
-use layerdecomp::engine::{decompose, DecomposeRequest, Decomposition, Quality};
+use layerdecomp::engine::{decompose_with, DecomposeRequest, Decomposition, Quality, Stages};
 use layerdecomp::io::{self, ImportOptions};
 use layerdecomp::raster::Rgb;
 use layerdecomp::synth::{read_cases, Case, SCENES};
@@ -33,6 +33,10 @@ pub struct BenchArgs {
     /// With --seg: score the engine's cut under each of these weights of the network's prior.
     #[arg(long, value_delimiter = ',')]
     pub prior_weights: Vec<f32>,
+    /// With --seg: write each photo's alpha here (16-bit PNG, named after its folder), for
+    /// `scripts/seg_peers.py --matting`.
+    #[arg(long, value_name = "DIR")]
+    pub save_alpha: Option<PathBuf>,
     /// object: brush only the object; full: object and effects.
     #[arg(long, default_value = "object")]
     pub mask: String,
@@ -99,7 +103,8 @@ pub fn decompose_case(
     if mode == BrushMode::Full {
         req.effect_hint = Some(case.mask_full.clone());
     }
-    decompose(&case.truth.input.to_premul(), &req).map_err(|e| format!("{}: {e}", case.name))
+    decompose_with(&Stages::for_quality(quality), &case.truth.input.to_premul(), &req)
+        .map_err(|e| format!("{}: {e}", case.name))
 }
 
 /// Decompose (or read a peer's background for) every case and score it.
@@ -219,7 +224,7 @@ pub fn table(rows: &[Row], title: &str) -> String {
 /// markdown table.
 pub fn run_command(args: &BenchArgs, quality: Quality) -> anyhow::Result<String> {
     if let Some(dir) = &args.seg {
-        return seg::run(dir, args.method, args.limit, &args.prior_weights);
+        return seg::run(dir, args.method, args.limit, &args.prior_weights, args.save_alpha.as_deref());
     }
     let dir = args.dir.as_deref().ok_or_else(|| anyhow::anyhow!("bench needs a folder of synthetic cases"))?;
     let mode = match args.mask.as_str() {

@@ -64,6 +64,17 @@ fn saliency_cut(net: &SaliencyNet, img: &Rgb, brush: &Mask) -> Result<Plane> {
     Ok(alpha)
 }
 
+/// `alpha` as a 16-bit grey PNG.
+fn write_alpha(alpha: &Plane, path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    }
+    let v: Vec<u16> = alpha.v.iter().map(|&a| (a.clamp(0.0, 1.0) * 65535.0).round() as u16).collect();
+    let img = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(alpha.w as u32, alpha.h as u32, v)
+        .ok_or_else(|| anyhow!("alpha size"))?;
+    img.save(path).with_context(|| format!("{}: cannot write", path.display()))
+}
+
 fn score(alpha: &Plane, truth: &Mask) -> (f64, f64) {
     let (mut inter, mut union, mut wrong) = (0usize, 0usize, 0usize);
     for (i, &a) in alpha.v.iter().enumerate() {
@@ -79,7 +90,13 @@ fn score(alpha: &Plane, truth: &Mask) -> (f64, f64) {
 /// Score every photo of `dir` and return the markdown report. With `prior_weights`, the engine's
 /// cut is scored once per weight of the network's prior (the network runs once per photo): how
 /// the weight was fitted.
-pub fn run(dir: &Path, method: SegMethod, limit: Option<usize>, prior_weights: &[f32]) -> Result<String> {
+pub fn run(
+    dir: &Path,
+    method: SegMethod,
+    limit: Option<usize>,
+    prior_weights: &[f32],
+    save_alpha: Option<&Path>,
+) -> Result<String> {
     let variants: Vec<Option<f32>> = if method == SegMethod::Engine && !prior_weights.is_empty() {
         prior_weights.iter().map(|&w| Some(w)).collect()
     } else {
@@ -99,7 +116,7 @@ pub fn run(dir: &Path, method: SegMethod, limit: Option<usize>, prior_weights: &
         let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let started = Instant::now();
         let prior = match (&net, variants[0]) {
-            (Some(net), Some(_)) => Some(saliency_prior(net, &Rgb::from_premul(&photo), &brush)?),
+            (Some(net), Some(_)) => Some(saliency_prior(net, &Rgb::from_premul(&photo), &brush, &|| false)?),
             _ => None,
         };
         let shared_seconds = started.elapsed().as_secs_f64();
@@ -117,6 +134,9 @@ pub fn run(dir: &Path, method: SegMethod, limit: Option<usize>, prior_weights: &
                 _ => cut_out(&Stages::for_quality(Quality::Balanced), &photo, &brush, 0)?,
             };
             let seconds = shared_seconds + started.elapsed().as_secs_f64();
+            if let Some(out_dir) = save_alpha {
+                write_alpha(&alpha, &out_dir.join(format!("{name}.png")))?;
+            }
             let (iou, error) = score(&alpha, &truth);
             let label = variant.map(|w| format!(" (prior weight {w})")).unwrap_or_default();
             eprintln!("{name}{label}: IoU {iou:.3}, error {error:.2} %, {seconds:.2} s");

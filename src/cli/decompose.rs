@@ -12,7 +12,7 @@ use super::input::{load, load_mask, parse_quality};
 use layerdecomp::compositor::{composite_onto, Placed};
 use layerdecomp::document::{BlendMode, PremulImage};
 use layerdecomp::engine::{
-    decompose, describe_device, pick_device, select_subject, DecomposeRequest, Decomposition, PlacedLayer,
+    decompose_with, describe_device, pick_device, select_subject, DecomposeRequest, Decomposition, PlacedLayer, Stages,
 };
 use layerdecomp::io::{self, ImportOptions, PngDepth};
 
@@ -63,7 +63,7 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     // The command line has the machine to itself: use every core.
     request.threads = std::thread::available_parallelism().ok().map(|n| n.get());
     let started = Instant::now();
-    let result = decompose(&image, &request);
+    let result = decompose_with(&Stages::for_quality(quality), &image, &request);
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -16,10 +16,13 @@ use super::Cancelled;
 use crate::document::{EffectKind, PremulImage};
 use crate::raster::{luma, Mask, Plane, Rect, Rgb};
 
-/// Run the engine's default stages (`Stages::for_quality`: the cut guided by the saliency network
-/// when it loads, the classical cut otherwise).
+/// Run the classical, weight-free stages (`Stages::classical`). The editor and the command line
+/// run `Stages::for_quality` through `decompose_with`: the same, with the cut guided by the
+/// saliency network. (The network can take an object's mirror image for part of it — a flat
+/// striped box and its reflection, tests/engine.rs — so the library's default stays colour-only
+/// until the cut knows a reflection from its object.)
 pub fn decompose(image: &PremulImage, request: &DecomposeRequest<'_>) -> Result<Decomposition, EngineError> {
-    decompose_with(&Stages::for_quality(request.quality), image, request)
+    decompose_with(&Stages::classical(request.quality), image, request)
 }
 
 /// Run the decomposition with the given stage implementations.

@@ -93,35 +93,8 @@ pub fn segment(
     let ring = (((bounds.2 * bounds.3) as f32).sqrt() * 0.25).clamp(16.0, 64.0) as usize;
     let rect = Rect::grown(bounds, ring, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
-    let crop = img.crop(x0, y0, rw, rh);
-    let make_grid = |max_pixels: usize| -> Grid {
-        let scale = ((max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
-        let (gw, gh) = (((rw as f32 * scale).round() as usize).max(1), ((rh as f32 * scale).round() as usize).max(1));
-        let gimg = if (gw, gh) == (rw, rh) { crop.clone() } else { crop.shrink_to(gw, gh) };
-        let sample = |m: &Mask, gx: usize, gy: usize| -> bool {
-            let x = x0 + ((gx as f32 + 0.5) / gw as f32 * rw as f32) as usize;
-            let y = y0 + ((gy as f32 + 0.5) / gh as f32 * rh as f32) as usize;
-            m.get(x.min(w - 1) as u32, y.min(h - 1) as u32)
-        };
-        let mut g_unknown = vec![false; gw * gh];
-        let mut g_brush = vec![false; gw * gh];
-        for gy in 0..gh {
-            for gx in 0..gw {
-                g_unknown[gy * gw + gx] = sample(&unknown, gx, gy);
-                g_brush[gy * gw + gx] = g_unknown[gy * gw + gx] && sample(brush, gx, gy);
-            }
-        }
-        let g_prior = prior.map(|p| {
-            (0..gw * gh)
-                .map(|i| {
-                    let x = x0 + (((i % gw) as f32 + 0.5) / gw as f32 * rw as f32) as usize;
-                    let y = y0 + (((i / gw) as f32 + 0.5) / gh as f32 * rh as f32) as usize;
-                    p.at(x.min(w - 1), y.min(h - 1))
-                })
-                .collect()
-        });
-        Grid { img: gimg, unknown: g_unknown, brush: g_brush, prior: g_prior }
-    };
+    let region = Region { crop: img.crop(x0, y0, rw, rh), x0, y0, w, h, unknown: &unknown, brush, prior };
+    let make_grid = |max_pixels: usize| region.grid(max_pixels);
     if cancelled() {
         return Err(Cancelled);
     }
@@ -257,6 +230,50 @@ fn deep_interior(brush: &[bool], labels: &[bool], w: usize, h: usize) -> Option<
 /// The largest piece deep inside the brush that is taken back for the object, as a share of
 /// the object's area.
 const MAX_RECLAIMED: f32 = 0.1;
+
+/// The part of the photo a cut works in, with what it needs to lay grids over it.
+struct Region<'a> {
+    crop: Rgb,
+    /// The crop's top-left corner in the photo, and the photo's size.
+    x0: usize,
+    y0: usize,
+    w: usize,
+    h: usize,
+    unknown: &'a Mask,
+    brush: &'a Mask,
+    prior: Option<&'a Plane>,
+}
+
+impl Region<'_> {
+    /// The region resampled to at most `max_pixels` cells.
+    fn grid(&self, max_pixels: usize) -> Grid {
+        let (rw, rh) = (self.crop.w, self.crop.h);
+        let scale = ((max_pixels as f32 / (rw * rh) as f32).sqrt()).min(1.0);
+        let (gw, gh) = (((rw as f32 * scale).round() as usize).max(1), ((rh as f32 * scale).round() as usize).max(1));
+        let gimg = if (gw, gh) == (rw, rh) { self.crop.clone() } else { self.crop.shrink_to(gw, gh) };
+        // The photo pixel under the centre of cell i.
+        let at = |i: usize| -> (usize, usize) {
+            let x = self.x0 + (((i % gw) as f32 + 0.5) / gw as f32 * rw as f32) as usize;
+            let y = self.y0 + (((i / gw) as f32 + 0.5) / gh as f32 * rh as f32) as usize;
+            (x.min(self.w - 1), y.min(self.h - 1))
+        };
+        let sample = |m: &Mask, i: usize| {
+            let (x, y) = at(i);
+            m.get(x as u32, y as u32)
+        };
+        let unknown: Vec<bool> = (0..gw * gh).map(|i| sample(self.unknown, i)).collect();
+        let brush = (0..gw * gh).map(|i| unknown[i] && sample(self.brush, i)).collect();
+        let prior = self.prior.map(|p| {
+            (0..gw * gh)
+                .map(|i| {
+                    let (x, y) = at(i);
+                    p.at(x, y)
+                })
+                .collect()
+        });
+        Grid { img: gimg, unknown, brush, prior }
+    }
+}
 
 impl Grid {
     /// The grid's cells for a cut starting from `init`, with `fixed_fg` held as object.

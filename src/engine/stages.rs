@@ -8,7 +8,7 @@ use super::complete::{complete_avoiding, diffuse_from, CompletionParams};
 use super::matting::{matte, MattingParams};
 use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
-use super::saliency::{saliency_prior, shared_network, SaliencyNet};
+use super::saliency::{saliency_prior, shared_network, SaliencyError, SaliencyNet};
 use super::segment::{segment, SegmentParams};
 use super::shadows::{detect_shadows, relight_cancellable, EffectParams};
 use super::{Cancelled, Quality};
@@ -159,8 +159,9 @@ impl Segmenter for SalientGrabCut {
         rng: &mut Rng,
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Mask, Cancelled> {
-        let prior = match saliency_prior(&self.net, img, brush) {
+        let prior = match saliency_prior(&self.net, img, brush, cancelled) {
             Ok(p) => Some(p),
+            Err(SaliencyError::Cancelled) => return Err(Cancelled),
             Err(e) => {
                 log::warn!("{e}; the cut goes on with colour alone");
                 None

@@ -42,13 +42,19 @@ pub enum SaliencyError {
     /// A tensor operation failed.
     #[error("the saliency network failed: {0}")]
     Run(String),
+    /// The caller cancelled the pass.
+    #[error("cancelled")]
+    Cancelled,
     /// Nothing stands out in the area.
     #[error("no subject stands out in the photo: brush over the object instead")]
     NoSubject,
 }
 
 fn run_error(e: candle_core::Error) -> SaliencyError {
-    SaliencyError::Run(e.to_string())
+    match e {
+        candle_core::Error::Msg(m) if m == u2netp::CANCELLED => SaliencyError::Cancelled,
+        e => SaliencyError::Run(e.to_string()),
+    }
 }
 
 /// U²-Netp with its weights, on a device.
@@ -86,6 +92,11 @@ impl SaliencyNet {
     /// The salient-object probability of every pixel of `img`: the network sees `img` resized
     /// to 320×320 (box-filtered when shrinking) and its answer is resized back.
     pub fn saliency(&self, img: &Rgb) -> Result<Plane, SaliencyError> {
+        self.saliency_cancellable(img, &|| false)
+    }
+
+    /// `saliency`, stopping early (with `SaliencyError::Cancelled`) once `cancelled` says so.
+    pub fn saliency_cancellable(&self, img: &Rgb, cancelled: &dyn Fn() -> bool) -> Result<Plane, SaliencyError> {
         let small = if (img.w, img.h) == (INPUT_SIDE, INPUT_SIDE) {
             img.clone()
         } else if img.w >= INPUT_SIDE && img.h >= INPUT_SIDE {
@@ -93,15 +104,19 @@ impl SaliencyNet {
         } else {
             img.resize(INPUT_SIDE, INPUT_SIDE)
         };
-        let map = self.forward(&small)?;
+        let map = self.forward_cancellable(&small, cancelled)?;
         Ok(if (img.w, img.h) == (map.w, map.h) { map } else { map.resize(img.w, img.h) })
     }
 
     /// The network's fused output on `img` as it is (any size; 320×320 is what it was trained
     /// on), in [0, 1].
     pub fn forward(&self, img: &Rgb) -> Result<Plane, SaliencyError> {
+        self.forward_cancellable(img, &|| false)
+    }
+
+    fn forward_cancellable(&self, img: &Rgb, cancelled: &dyn Fn() -> bool) -> Result<Plane, SaliencyError> {
         let input = Tensor::from_vec(normalised(img), (1, 3, img.h, img.w), &self.device).map_err(run_error)?;
-        let out = self.model.forward(&input).map_err(run_error)?;
+        let out = self.model.forward(&input, cancelled).map_err(run_error)?;
         let v = out.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(run_error)?;
         Ok(Plane { w: img.w, h: img.h, v })
     }
@@ -109,11 +124,16 @@ impl SaliencyNet {
 
 /// The object probability the network gives over `brush`'s bounding box (grown by a tenth of
 /// its size), on a plane of the image's size (0 outside the box).
-pub fn saliency_prior(net: &SaliencyNet, img: &Rgb, brush: &Mask) -> Result<Plane, SaliencyError> {
+pub fn saliency_prior(
+    net: &SaliencyNet,
+    img: &Rgb,
+    brush: &Mask,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Plane, SaliencyError> {
     let bounds = brush.bounds().ok_or_else(|| SaliencyError::Run("the brush is empty".into()))?;
     let pad = (bounds.2.max(bounds.3) as usize / 10).max(8);
     let rect = Rect::grown(bounds, pad, img.w, img.h);
-    let p = net.saliency(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()))?;
+    let p = net.saliency_cancellable(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()), cancelled)?;
     let mut prior = Plane::new(img.w, img.h);
     for y in 0..rect.h() {
         let row = (rect.y0 + y) * img.w + rect.x0;

@@ -8,6 +8,9 @@ use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::conv::ConvWeights;
 
+/// The message of the error a cancelled pass stops with.
+pub const CANCELLED: &str = "cancelled";
+
 /// Channels inside a block and between blocks.
 const MID: usize = 16;
 const OUT: usize = 64;
@@ -34,7 +37,10 @@ impl ConvRelu {
         Ok(Self { conv, cpu })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
+        if cancelled() {
+            return Err(candle_core::Error::Msg(CANCELLED.into()));
+        }
         match &self.cpu {
             Some(cw) => {
                 let (n, _, h, w) = x.dims4()?;
@@ -115,22 +121,22 @@ impl Rsu {
         Ok(Self { conv_in, down, bottom, up, pooled })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let hxin = self.conv_in.forward(x)?;
+    fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
+        let hxin = self.conv_in.forward(x, cancelled)?;
         let mut skips = Vec::with_capacity(self.down.len());
         let mut h = hxin.clone();
         for (i, level) in self.down.iter().enumerate() {
             if i > 0 && self.pooled {
                 h = pool(&h)?;
             }
-            h = level.forward(&h)?;
+            h = level.forward(&h, cancelled)?;
             skips.push(h.clone());
         }
         // The bottom level follows the last encoder level at its size; each decoder level takes
         // the level below it, brought up to size, beside the encoder level it mirrors.
-        let mut d = self.bottom.forward(&h)?;
+        let mut d = self.bottom.forward(&h, cancelled)?;
         for (level, skip) in self.up.iter().zip(skips.iter().rev()) {
-            d = level.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?)?;
+            d = level.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?, cancelled)?;
         }
         d + hxin
     }
@@ -170,8 +176,8 @@ impl U2Netp {
     }
 
     /// The fused saliency map (sigmoid, in [0, 1]) of a normalised `(n, 3, h, w)` batch, as
-    /// `(n, 1, h, w)`.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// `(n, 1, h, w)`. Between convolutions it asks `cancelled`, and stops with `CANCELLED`.
+    pub fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
         // The encoder's outputs (pooled between blocks) and, bottom up, the decoder's.
         let mut skips = Vec::with_capacity(self.encoder.len());
         let mut h = x.clone();
@@ -179,13 +185,13 @@ impl U2Netp {
             if i > 0 {
                 h = pool(&h)?;
             }
-            h = block.forward(&h)?;
+            h = block.forward(&h, cancelled)?;
             skips.push(h.clone());
         }
         let mut features = vec![h.clone()];
         let mut d = h;
         for (block, skip) in self.decoder.iter().zip(skips.iter().rev().skip(1)) {
-            d = block.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?)?;
+            d = block.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?, cancelled)?;
             features.push(d.clone());
         }
         // features: hx6, hx5d, hx4d, hx3d, hx2d, hx1d; side k reads the level of scale k.
