@@ -1,6 +1,7 @@
 //! The decomposition's stages behind small interfaces, so that a learned model (running on
 //! candle) can replace or refine any one of them without touching the rest. `Stages::classical`
-//! is the default, weight-free engine.
+//! is the weight-free engine; `Stages::for_quality` the same with the cut guided by the saliency
+//! network (`SalientGrabCut`), which the editor and the command line run.
 
 use std::sync::Arc;
 
@@ -112,7 +113,7 @@ pub struct PriorGrabCut {
 pub struct GuidedFilterMatting(pub MattingParams);
 /// Multi-scale PatchMatch + EM voting (`complete`).
 pub struct PatchMatchCompletion(pub CompletionParams);
-/// Closing-based detection + membrane relighting (`effects`).
+/// Closing-based detection + membrane relighting (`shadows`).
 pub struct ShadowRelighting(pub EffectParams);
 /// The photo below the contact line matched against the mirrored object (`reflection`).
 pub struct MirroredReflection;
