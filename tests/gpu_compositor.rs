@@ -19,23 +19,7 @@ fn pattern(w: u32, h: u32, seed: u32, alpha: impl Fn(u32, u32) -> f32) -> Premul
 }
 
 fn scene_of(stack: &LayerStack, view: View) -> Scene {
-    Scene {
-        view,
-        checker: false,
-        layers: stack
-            .layers()
-            .iter()
-            .filter(|l| l.visible)
-            .map(|l| LayerDraw {
-                key: l.id.0,
-                pixels: l.pixels.clone(),
-                transform: l.transform,
-                opacity: l.opacity,
-                blend: l.blend,
-            })
-            .collect(),
-        masks: Vec::new(),
-    }
+    Scene { view, checker: false, layers: LayerDraw::visible(stack), masks: Vec::new() }
 }
 
 fn one_to_one(stack: &LayerStack) -> View {

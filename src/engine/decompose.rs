@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use super::request::{DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Stage};
 use super::rng::Rng;
+use super::segment::kept_too_little;
 use super::stages::{ColourSpreader, Relit, Stages};
 use super::Cancelled;
 use crate::document::{EffectKind, PremulImage};
@@ -161,14 +162,20 @@ fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), Engin
     Ok(())
 }
 
-/// Refuse what cannot be decomposed: a tiny image, masks of another size, an empty brush, or
-/// one that leaves nothing to rebuild the background from.
-fn check_request(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<(), EngineError> {
+/// The image is large enough to work on and the object brush is its size.
+fn check_image_and_brush(image: &PremulImage, brush: &Mask) -> Result<(), EngineError> {
     let (w, h) = (image.width(), image.height());
     if w < 16 || h < 16 {
         return Err(EngineError::ImageTooSmall(w, h));
     }
-    check_size("object", &req.object_mask, w, h)?;
+    check_size("object", brush, w, h)
+}
+
+/// Refuse what cannot be decomposed: a tiny image, masks of another size, an empty brush, or
+/// one that leaves nothing to rebuild the background from.
+fn check_request(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<(), EngineError> {
+    let (w, h) = (image.width(), image.height());
+    check_image_and_brush(image, &req.object_mask)?;
     if let Some(m) = &req.effect_hint {
         check_size("effect", m, w, h)?;
     }
@@ -214,10 +221,6 @@ fn cut_object(run: &Run<'_>, img: &Rgb) -> Result<ObjectCut, EngineError> {
     Ok(ObjectCut { region: object_px.dilate(2.0), silhouette, alpha, warnings })
 }
 
-/// The least share of the brush a cut keeps: less is a cut that found nothing (a loose brush
-/// still holds its object over most of its area).
-const MIN_BRUSH_SHARE: f64 = 0.05;
-
 /// The object's alpha inside `brush`: segmentation, then matting of its edge, and what went
 /// wrong. A cut that keeps almost nothing of the brush is replaced by the brush itself, and
 /// says so. `between` runs between the two (progress, a cancel check).
@@ -233,7 +236,7 @@ fn segment_and_matte(
     let mut seg = stages.segmenter.segment(img, brush, protect, rng, cancel)?;
     let mut warnings = Vec::new();
     let share = seg.count() as f64 / brush.count().max(1) as f64;
-    if seg.count() < 4 || share < MIN_BRUSH_SHARE {
+    if seg.count() < 4 || kept_too_little(&seg, brush) {
         warnings.push(format!(
             "the object cut kept only {:.1} % of the brush, so the brush itself was taken as the object: brush closer to it",
             100.0 * share
@@ -247,11 +250,7 @@ fn segment_and_matte(
 /// The object's soft alpha inside `brush` (white = brushed), as `decompose` finds it before
 /// anything else: segmentation, then matting. For selection tools and for scoring the cut.
 pub fn cut_out(stages: &Stages, image: &PremulImage, brush: &Mask, seed: u64) -> Result<Plane, EngineError> {
-    let (w, h) = (image.width(), image.height());
-    if w < 16 || h < 16 {
-        return Err(EngineError::ImageTooSmall(w, h));
-    }
-    check_size("object", brush, w, h)?;
+    check_image_and_brush(image, brush)?;
     if brush.is_empty() {
         return Err(EngineError::EmptyMask);
     }

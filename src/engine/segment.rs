@@ -347,6 +347,15 @@ fn grabcut(
     Ok((fg, last_models))
 }
 
+/// The least share of the brush a cut keeps: less is a cut that found nothing (a loose brush
+/// still holds its object over most of its area).
+const MIN_BRUSH_SHARE: f64 = 0.05;
+
+/// Whether a cut kept less of `brush` than any object it could hold would fill.
+pub(crate) fn kept_too_little(cut: &Mask, brush: &Mask) -> bool {
+    (cut.count() as f64) < MIN_BRUSH_SHARE * brush.count() as f64
+}
+
 /// The least probability a prior gives a label (so no label is ever impossible).
 const PRIOR_FLOOR: f32 = 0.01;
 

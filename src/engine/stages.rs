@@ -10,7 +10,7 @@ use super::matting::{matte, MattingParams};
 use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
 use super::saliency::{saliency_prior, shared_network, SaliencyError, SaliencyNet};
-use super::segment::{segment, SegmentParams};
+use super::segment::{kept_too_little, segment, SegmentParams};
 use super::shadows::{detect_shadows, relight_cancellable, EffectParams};
 use super::{Cancelled, Quality};
 use crate::raster::{Mask, Plane, Rgb};
@@ -171,12 +171,11 @@ impl Segmenter for SalientGrabCut {
         let seg = segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)?;
         // A cut that kept almost nothing of the brush found no object its colours could hold:
         // the network's own answer inside the brush stands in for it, if it has one.
-        let kept_little = |m: &Mask| (m.count() as f64) < 0.05 * brush.count() as f64;
-        if let (Some(p), true) = (&prior, kept_little(&seg)) {
+        if let (Some(p), true) = (&prior, kept_too_little(&seg, brush)) {
             let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
                 brush.get(x, y) && p.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
             });
-            if !kept_little(&alone) {
+            if !kept_too_little(&alone, brush) {
                 log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
                 return Ok(alone);
             }

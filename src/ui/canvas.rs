@@ -175,19 +175,7 @@ impl Canvas {
 /// The scene the compositor draws this frame.
 fn scene(editing: &Editing, view: View) -> Scene {
     let doc = editing.doc();
-    let layers = doc
-        .stack
-        .layers()
-        .iter()
-        .filter(|l| l.visible)
-        .map(|l| LayerDraw {
-            key: l.id.0,
-            pixels: l.pixels.clone(),
-            transform: l.transform,
-            opacity: l.opacity,
-            blend: l.blend,
-        })
-        .collect();
+    let layers = LayerDraw::visible(&doc.stack);
     let masks = doc
         .masks
         .all()

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::document::{BlendMode, PremulImage, Transform};
+use crate::document::{BlendMode, Layer, LayerStack, PremulImage, Transform};
 
 /// One layer to draw. `key` identifies it across frames (the layer id) for the texture cache.
 #[derive(Clone)]
@@ -17,6 +17,24 @@ pub struct LayerDraw {
     pub opacity: f32,
     /// How it combines with what is below.
     pub blend: BlendMode,
+}
+
+impl LayerDraw {
+    /// How `layer` is drawn (keyed by its id).
+    pub fn of(layer: &Layer) -> Self {
+        Self {
+            key: layer.id.0,
+            pixels: layer.pixels.clone(),
+            transform: layer.transform,
+            opacity: layer.opacity,
+            blend: layer.blend,
+        }
+    }
+
+    /// The visible layers of `stack`, bottom first.
+    pub fn visible(stack: &LayerStack) -> Vec<Self> {
+        stack.layers().iter().filter(|l| l.visible).map(Self::of).collect()
+    }
 }
 
 /// A coverage mask (one byte per canvas pixel, placed at the canvas origin) drawn as a tint.
