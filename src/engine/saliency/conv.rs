@@ -35,19 +35,47 @@ impl ConvWeights {
         Self { c_in, c_out, k, dilation, taps, bias }
     }
 
-    /// The convolution (zero padding keeping the size, stride 1) of `input` (`c_in` planes of
-    /// `h × w`) plus the bias, through a ReLU if `relu`: `c_out` planes of `h × w`.
-    pub fn apply(&self, input: &[f32], h: usize, w: usize, relu: bool) -> Vec<f32> {
-        assert_eq!(input.len(), self.c_in * h * w, "input size");
+    /// The convolution (zero padding keeping the size, stride 1) of the planes of `parts`
+    /// taken one after the other (`c_in` planes of `h × w` in all: a channel concatenation
+    /// without the copy) plus the bias, through a ReLU if `relu`: `c_out` planes of `h × w`.
+    pub fn apply(&self, parts: &[&[f32]], h: usize, w: usize, relu: bool) -> Vec<f32> {
+        assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.c_in * h * w, "input size");
+        // Taken out rather than borrowed: a pass started on this thread while this one waits
+        // for its bands (rayon may run one here) then simply gets a fresh buffer.
+        let mut padded = PADDED.take();
+        self.pad(parts, h, w, &mut padded);
+        let out = self.convolve(&padded, h, w, relu);
+        PADDED.set(padded);
+        out
+    }
+
+    /// The input planes zero-padded by the kernel's reach, with one more row so the last tap's
+    /// reads stay inside. Only the borders are zeroed: the buffer is reused from call to call
+    /// (a fresh one would be mapped and faulted in again every time).
+    fn pad(&self, parts: &[&[f32]], h: usize, w: usize, padded: &mut Vec<f32>) {
         let pad = self.k / 2 * self.dilation;
         let (hp, wp) = (h + 2 * pad, w + 2 * pad);
-        // The padded input, with one more row so the last tap's reads stay inside.
-        let mut padded = vec![0.0f32; self.c_in * hp * wp + 2 * pad + 1];
-        padded[..self.c_in * hp * wp].par_chunks_mut(hp * wp).zip(input.par_chunks(h * w)).for_each(|(dst, src)| {
+        let len = self.c_in * hp * wp;
+        padded.resize(len + 2 * pad + 1, 0.0);
+        padded[len..].fill(0.0);
+        let planes = parts.iter().flat_map(|p| p.chunks(h * w));
+        let jobs: Vec<(&mut [f32], &[f32])> = padded[..len].chunks_mut(hp * wp).zip(planes).collect();
+        jobs.into_par_iter().for_each(|(dst, src)| {
+            dst[..pad * wp].fill(0.0);
+            dst[(h + pad) * wp..].fill(0.0);
             for y in 0..h {
-                dst[(y + pad) * wp + pad..][..w].copy_from_slice(&src[y * w..][..w]);
+                let row = &mut dst[(y + pad) * wp..][..wp];
+                row[..pad].fill(0.0);
+                row[pad..pad + w].copy_from_slice(&src[y * w..][..w]);
+                row[pad + w..].fill(0.0);
             }
         });
+    }
+
+    /// The convolution proper over `padded` (see `pad`).
+    fn convolve(&self, padded: &[f32], h: usize, w: usize, relu: bool) -> Vec<f32> {
+        let pad = self.k / 2 * self.dilation;
+        let (hp, wp) = (h + 2 * pad, w + 2 * pad);
         // Each band of rows is computed over the padded width (pixel j is (j / wp, j % wp); the
         // columns ≥ w are dropped) into a scratch buffer, then biased, rectified and stored while
         // it is still in cache.
@@ -109,6 +137,8 @@ impl ConvWeights {
 }
 
 thread_local! {
+    /// The calling thread's padded input (see `ConvWeights::pad`).
+    static PADDED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
     /// Each worker's band buffer, kept between layers (a fresh one per band would be mapped
     /// and faulted in again every time).
     static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -162,7 +192,8 @@ mod tests {
                 (0..c_out * c_in * k * k).map(|i| ((i * 104729) % 997) as f32 / 997.0 - 0.5).collect();
             let bias = (0..c_out).map(|i| i as f32 * 0.1 - 0.3).collect();
             let cw = ConvWeights::new(c_in, c_out, k, dilation, &weight, bias);
-            let ours = cw.apply(&input, h, w, false);
+            let (a, b) = input.split_at(2 * h * w);
+            let ours = cw.apply(&[a, b], h, w, false);
             let want = direct(&cw, &input, h, w);
             let worst = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(worst < 1e-4, "k {k} dilation {dilation}: off by {worst}");

@@ -7,6 +7,7 @@
 //! divided by its largest value, then normalised with ImageNet's channel means and deviations.
 
 mod conv;
+mod planes;
 mod u2netp;
 
 use std::path::Path;

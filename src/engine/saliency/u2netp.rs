@@ -7,6 +7,7 @@ use candle_core::{Device, Module, Result, Tensor};
 use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::conv::ConvWeights;
+use super::planes::Planes;
 
 /// The message of the error a cancelled pass stops with.
 pub const CANCELLED: &str = "cancelled";
@@ -15,74 +16,133 @@ pub const CANCELLED: &str = "cancelled";
 const MID: usize = 16;
 const OUT: usize = 64;
 
-/// A 3×3 convolution (its batch norm folded in) followed by a ReLU: candle's on a GPU, ours
-/// (`conv`) on the CPU.
-struct ConvRelu {
+/// A convolution (its batch norm folded in), through a ReLU inside the blocks: candle's on a
+/// GPU, ours (`conv`) on the CPU, where candle's direct convolution is several times slower.
+struct Conv {
     conv: Conv2d,
     cpu: Option<ConvWeights>,
+    relu: bool,
 }
 
-impl ConvRelu {
-    fn new(in_ch: usize, out_ch: usize, dilation: usize, vb: VarBuilder) -> Result<Self> {
-        let cfg = Conv2dConfig { padding: dilation, dilation, ..Default::default() };
-        let conv = conv2d(in_ch, out_ch, 3, cfg, vb)?;
+impl Conv {
+    /// A 3×3 convolution keeping the size, then a ReLU: the blocks' layers.
+    fn relu(in_ch: usize, out_ch: usize, dilation: usize, vb: VarBuilder) -> Result<Self> {
+        Self::new(in_ch, out_ch, 3, dilation, true, vb)
+    }
+
+    /// A convolution keeping the size with no ReLU: the side outputs and their fusion.
+    fn linear(in_ch: usize, out_ch: usize, k: usize, vb: VarBuilder) -> Result<Self> {
+        Self::new(in_ch, out_ch, k, 1, false, vb)
+    }
+
+    fn new(in_ch: usize, out_ch: usize, k: usize, dilation: usize, relu: bool, vb: VarBuilder) -> Result<Self> {
+        let cfg = Conv2dConfig { padding: k / 2 * dilation, dilation, ..Default::default() };
+        let conv = conv2d(in_ch, out_ch, k, cfg, vb)?;
         let cpu = match conv.weight().device() {
             Device::Cpu => {
                 let weight = conv.weight().flatten_all()?.to_vec1::<f32>()?;
                 let bias = conv.bias().map(|b| b.to_vec1()).transpose()?.unwrap_or_else(|| vec![0.0; out_ch]);
-                Some(ConvWeights::new(in_ch, out_ch, 3, dilation, &weight, bias))
+                Some(ConvWeights::new(in_ch, out_ch, k, dilation, &weight, bias))
             }
             _ => None,
         };
-        Ok(Self { conv, cpu })
-    }
-
-    fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
-        if cancelled() {
-            return Err(candle_core::Error::Msg(CANCELLED.into()));
-        }
-        match &self.cpu {
-            Some(cw) => {
-                let (n, _, h, w) = x.dims4()?;
-                let input = x.flatten_all()?.to_vec1::<f32>()?;
-                let mut out = Vec::with_capacity(n * cw.c_out * h * w);
-                for one in input.chunks(cw.c_in * h * w) {
-                    out.extend(cw.apply(one, h, w, true));
-                }
-                Tensor::from_vec(out, (n, cw.c_out, h, w), x.device())
-            }
-            None => self.conv.forward(x)?.relu(),
-        }
+        Ok(Self { conv, cpu, relu })
     }
 }
 
-/// 2×2 max pooling with stride 2 that keeps a last odd row or column (PyTorch's `ceil_mode`):
-/// repeating the edge before pooling gives that partial window's maximum.
-fn pool(x: &Tensor) -> Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    let x = if h % 2 == 1 { x.pad_with_same(2, 0, 1)? } else { x.clone() };
-    let x = if w % 2 == 1 { x.pad_with_same(3, 0, 1)? } else { x };
-    x.max_pool2d(2)
+/// What the topology needs of its feature maps: candle's tensors on a GPU, plain planes on the
+/// CPU (`planes`), the network being written once over both.
+trait Maps: Sized {
+    /// `conv` applied to `parts` concatenated along the channels. Asks `cancelled` first and
+    /// stops with `CANCELLED`.
+    fn conv(conv: &Conv, parts: &[&Self], cancelled: &dyn Fn() -> bool) -> Result<Self>;
+    /// 2×2 max pooling with stride 2 that keeps a last odd row or column (PyTorch's `ceil_mode`).
+    fn pool(&self) -> Result<Self>;
+    /// Resized (bilinear, half-pixel centres) to the spatial size of `like`.
+    fn upsample_like(&self, like: &Self) -> Result<Self>;
+    fn add(self, other: &Self) -> Result<Self>;
+    fn sigmoid(self) -> Result<Self>;
 }
 
-/// `x` resized (bilinear, half-pixel centres) to the spatial size of `like`.
-fn upsample_like(x: &Tensor, like: &Tensor) -> Result<Tensor> {
-    let (_, _, h, w) = like.dims4()?;
-    let (_, _, xh, xw) = x.dims4()?;
-    if (xh, xw) == (h, w) {
-        return Ok(x.clone());
+fn check_cancelled(cancelled: &dyn Fn() -> bool) -> Result<()> {
+    if cancelled() {
+        return Err(candle_core::Error::Msg(CANCELLED.into()));
     }
-    x.upsample_bilinear2d(h, w, false)
+    Ok(())
+}
+
+impl Maps for Tensor {
+    fn conv(conv: &Conv, parts: &[&Self], cancelled: &dyn Fn() -> bool) -> Result<Self> {
+        check_cancelled(cancelled)?;
+        let x = if parts.len() == 1 { parts[0].clone() } else { Tensor::cat(parts, 1)? };
+        let y = conv.conv.forward(&x)?;
+        if conv.relu {
+            y.relu()
+        } else {
+            Ok(y)
+        }
+    }
+
+    fn pool(&self) -> Result<Self> {
+        // Repeating the edge before pooling gives the partial window's maximum.
+        let (_, _, h, w) = self.dims4()?;
+        let x = if h % 2 == 1 { self.pad_with_same(2, 0, 1)? } else { self.clone() };
+        let x = if w % 2 == 1 { x.pad_with_same(3, 0, 1)? } else { x };
+        x.max_pool2d(2)
+    }
+
+    fn upsample_like(&self, like: &Self) -> Result<Self> {
+        let (_, _, h, w) = like.dims4()?;
+        let (_, _, xh, xw) = self.dims4()?;
+        if (xh, xw) == (h, w) {
+            return Ok(self.clone());
+        }
+        self.upsample_bilinear2d(h, w, false)
+    }
+
+    fn add(self, other: &Self) -> Result<Self> {
+        self + other
+    }
+
+    fn sigmoid(self) -> Result<Self> {
+        candle_nn::ops::sigmoid(&self)
+    }
+}
+
+impl Maps for Planes {
+    fn conv(conv: &Conv, parts: &[&Self], cancelled: &dyn Fn() -> bool) -> Result<Self> {
+        check_cancelled(cancelled)?;
+        let cw = conv.cpu.as_ref().ok_or_else(|| candle_core::Error::Msg("no CPU weights on a GPU".into()))?;
+        let (h, w) = (parts[0].h, parts[0].w);
+        let slices: Vec<&[f32]> = parts.iter().map(|p| p.data.as_slice()).collect();
+        Ok(Planes::new(cw.c_out, h, w, cw.apply(&slices, h, w, conv.relu)))
+    }
+
+    fn pool(&self) -> Result<Self> {
+        Ok(Planes::pool(self))
+    }
+
+    fn upsample_like(&self, like: &Self) -> Result<Self> {
+        Ok(self.upsample(like.h, like.w))
+    }
+
+    fn add(self, other: &Self) -> Result<Self> {
+        Ok(Planes::add(self, other))
+    }
+
+    fn sigmoid(self) -> Result<Self> {
+        Ok(Planes::sigmoid(self))
+    }
 }
 
 /// Residual U-block: an input convolution, a small U of convolutions over its output, and the
 /// two added. RSU-L pools between its L − 1 encoder levels and dilates the bottom one by 2;
 /// RSU-4F never pools and dilates 1, 2, 4 (and 8 at the bottom).
 struct Rsu {
-    conv_in: ConvRelu,
-    down: Vec<ConvRelu>,
-    bottom: ConvRelu,
-    up: Vec<ConvRelu>,
+    conv_in: Conv,
+    down: Vec<Conv>,
+    bottom: Conv,
+    up: Vec<Conv>,
     pooled: bool,
 }
 
@@ -99,46 +159,41 @@ impl Rsu {
     }
 
     fn build(in_ch: usize, dilations: &[usize], bottom_dilation: usize, pooled: bool, vb: VarBuilder) -> Result<Self> {
-        let conv_in = ConvRelu::new(in_ch, OUT, 1, vb.pp("rebnconvin"))?;
+        let conv_in = Conv::relu(in_ch, OUT, 1, vb.pp("rebnconvin"))?;
         let levels = dilations.len();
         let down = (0..levels)
-            .map(|k| {
-                ConvRelu::new(if k == 0 { OUT } else { MID }, MID, dilations[k], vb.pp(format!("rebnconv{}", k + 1)))
-            })
+            .map(|k| Conv::relu(if k == 0 { OUT } else { MID }, MID, dilations[k], vb.pp(format!("rebnconv{}", k + 1))))
             .collect::<Result<Vec<_>>>()?;
-        let bottom = ConvRelu::new(MID, MID, bottom_dilation, vb.pp(format!("rebnconv{}", levels + 1)))?;
+        let bottom = Conv::relu(MID, MID, bottom_dilation, vb.pp(format!("rebnconv{}", levels + 1)))?;
         let up = (0..levels)
             .rev()
             .map(|k| {
-                ConvRelu::new(
-                    2 * MID,
-                    if k == 0 { OUT } else { MID },
-                    dilations[k],
-                    vb.pp(format!("rebnconv{}d", k + 1)),
-                )
+                Conv::relu(2 * MID, if k == 0 { OUT } else { MID }, dilations[k], vb.pp(format!("rebnconv{}d", k + 1)))
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self { conv_in, down, bottom, up, pooled })
     }
 
-    fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
-        let hxin = self.conv_in.forward(x, cancelled)?;
-        let mut skips = Vec::with_capacity(self.down.len());
-        let mut h = hxin.clone();
+    fn forward<M: Maps>(&self, x: &[&M], cancelled: &dyn Fn() -> bool) -> Result<M> {
+        let hxin = M::conv(&self.conv_in, x, cancelled)?;
+        let mut skips: Vec<M> = Vec::with_capacity(self.down.len());
         for (i, level) in self.down.iter().enumerate() {
-            if i > 0 && self.pooled {
-                h = pool(&h)?;
-            }
-            h = level.forward(&h, cancelled)?;
-            skips.push(h.clone());
+            let above = skips.last().unwrap_or(&hxin);
+            let out = if i > 0 && self.pooled {
+                M::conv(level, &[&above.pool()?], cancelled)?
+            } else {
+                M::conv(level, &[above], cancelled)?
+            };
+            skips.push(out);
         }
         // The bottom level follows the last encoder level at its size; each decoder level takes
         // the level below it, brought up to size, beside the encoder level it mirrors.
-        let mut d = self.bottom.forward(&h, cancelled)?;
+        let lowest = skips.last().unwrap_or(&hxin);
+        let mut d = M::conv(&self.bottom, &[lowest], cancelled)?;
         for (level, skip) in self.up.iter().zip(skips.iter().rev()) {
-            d = level.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?, cancelled)?;
+            d = M::conv(level, &[&d.upsample_like(skip)?, skip], cancelled)?;
         }
-        d + hxin
+        d.add(&hxin)
     }
 }
 
@@ -146,8 +201,8 @@ impl Rsu {
 pub struct U2Netp {
     encoder: Vec<Rsu>,
     decoder: Vec<Rsu>,
-    sides: Vec<Conv2d>,
-    outconv: Conv2d,
+    sides: Vec<Conv>,
+    outconv: Conv,
 }
 
 impl U2Netp {
@@ -168,40 +223,91 @@ impl U2Netp {
             Rsu::new(6, 2 * OUT, vb.pp("stage2d"))?,
             Rsu::new(7, 2 * OUT, vb.pp("stage1d"))?,
         ];
-        let side_cfg = Conv2dConfig { padding: 1, ..Default::default() };
-        let sides =
-            (1..=6).map(|k| conv2d(OUT, 1, 3, side_cfg, vb.pp(format!("side{k}")))).collect::<Result<Vec<_>>>()?;
-        let outconv = conv2d(6, 1, 1, Conv2dConfig::default(), vb.pp("outconv"))?;
+        let sides = (1..=6).map(|k| Conv::linear(OUT, 1, 3, vb.pp(format!("side{k}")))).collect::<Result<Vec<_>>>()?;
+        let outconv = Conv::linear(6, 1, 1, vb.pp("outconv"))?;
         Ok(Self { encoder, decoder, sides, outconv })
     }
 
     /// The fused saliency map (sigmoid, in [0, 1]) of a normalised `(n, 3, h, w)` batch, as
     /// `(n, 1, h, w)`. Between convolutions it asks `cancelled`, and stops with `CANCELLED`.
     pub fn forward(&self, x: &Tensor, cancelled: &dyn Fn() -> bool) -> Result<Tensor> {
+        if !x.device().is_cpu() {
+            return self.forward_maps(x, cancelled);
+        }
+        let (n, c, h, w) = x.dims4()?;
+        let input = x.flatten_all()?.to_vec1::<f32>()?;
+        let mut out = Vec::with_capacity(n * h * w);
+        for one in input.chunks(c * h * w) {
+            out.extend(self.forward_maps(&Planes::new(c, h, w, one.to_vec()), cancelled)?.data);
+        }
+        Tensor::from_vec(out, (n, 1, h, w), x.device())
+    }
+
+    fn forward_maps<M: Maps>(&self, x: &M, cancelled: &dyn Fn() -> bool) -> Result<M> {
         // The encoder's outputs (pooled between blocks) and, bottom up, the decoder's.
-        let mut skips = Vec::with_capacity(self.encoder.len());
-        let mut h = x.clone();
-        for (i, block) in self.encoder.iter().enumerate() {
-            if i > 0 {
-                h = pool(&h)?;
-            }
-            h = block.forward(&h, cancelled)?;
-            skips.push(h.clone());
+        let mut skips: Vec<M> = Vec::with_capacity(self.encoder.len());
+        for block in &self.encoder {
+            let out = match skips.last() {
+                None => block.forward(&[x], cancelled)?,
+                Some(above) => block.forward(&[&above.pool()?], cancelled)?,
+            };
+            skips.push(out);
         }
-        let mut features = vec![h.clone()];
-        let mut d = h;
+        let mut features: Vec<M> = Vec::with_capacity(self.decoder.len() + 1);
         for (block, skip) in self.decoder.iter().zip(skips.iter().rev().skip(1)) {
-            d = block.forward(&Tensor::cat(&[&upsample_like(&d, skip)?, skip], 1)?, cancelled)?;
-            features.push(d.clone());
+            let below = features.last().unwrap_or_else(|| skips.last().expect("six encoder blocks"));
+            let out = block.forward(&[&below.upsample_like(skip)?, skip], cancelled)?;
+            features.push(out);
         }
-        // features: hx6, hx5d, hx4d, hx3d, hx2d, hx1d; side k reads the level of scale k.
-        features.reverse();
-        let d1 = self.sides[0].forward(&features[0])?;
-        let mut maps = vec![d1.clone()];
-        for (side, f) in self.sides.iter().zip(&features).skip(1) {
-            maps.push(upsample_like(&side.forward(f)?, &d1)?);
+        // Side k reads the level of scale k: hx1d, hx2d, hx3d, hx4d, hx5d, then hx6.
+        let levels: Vec<&M> = features.iter().rev().chain(skips.last()).collect();
+        let d1 = M::conv(&self.sides[0], &[levels[0]], cancelled)?;
+        let mut maps = Vec::with_capacity(self.sides.len());
+        for (side, f) in self.sides.iter().zip(&levels).skip(1) {
+            maps.push(M::conv(side, &[*f], cancelled)?.upsample_like(&d1)?);
         }
-        let fused = self.outconv.forward(&Tensor::cat(&maps.iter().collect::<Vec<_>>(), 1)?)?;
-        candle_nn::ops::sigmoid(&fused)
+        let mut parts = vec![&d1];
+        parts.extend(maps.iter());
+        M::conv(&self.outconv, &parts, cancelled)?.sigmoid()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::DType;
+
+    /// A small odd-sized input with some structure, `(1, 3, h, w)`.
+    fn input(h: usize, w: usize) -> Tensor {
+        let v: Vec<f32> = (0..3 * h * w).map(|i| ((i * 7919) % 613) as f32 / 306.0 - 1.0).collect();
+        Tensor::from_vec(v, (1, 3, h, w), &Device::Cpu).expect("input")
+    }
+
+    #[test]
+    fn planes_pool_and_upsample_equal_candles() {
+        let x = input(13, 10);
+        let p = Planes::new(3, 13, 10, x.flatten_all().unwrap().to_vec1().unwrap());
+        let close = |a: &Planes, b: &Tensor| {
+            let b = b.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            a.data.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max) < 1e-5 && a.data.len() == b.len()
+        };
+        assert!(close(&Maps::pool(&p).unwrap(), &Maps::pool(&x).unwrap()), "pooling differs");
+        let like = Planes::new(1, 27, 19, vec![0.0; 27 * 19]);
+        let like_t = Tensor::zeros((1, 1, 27, 19), DType::F32, &Device::Cpu).unwrap();
+        assert!(close(&p.upsample_like(&like).unwrap(), &x.upsample_like(&like_t).unwrap()), "upsampling differs");
+    }
+
+    /// The GPUs run the topology over candle's tensors; the CPU over planes. On the CPU both can
+    /// run, and must agree.
+    #[test]
+    fn the_tensor_path_equals_the_planes_path() {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/models/u2netp.safetensors")).unwrap();
+        let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, &Device::Cpu).unwrap();
+        let net = U2Netp::new(vb).unwrap();
+        let x = input(37, 45);
+        let via_tensors = net.forward_maps(&x, &|| false).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let via_planes = net.forward(&x, &|| false).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        let worst = via_tensors.iter().zip(&via_planes).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-4, "off by {worst}");
     }
 }
