@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Key, KeyboardShortcut, Modifiers};
 use layerdecomp::io;
+use layerdecomp::raster::Rect as PixelRect;
 
 use super::actions::Action;
 use super::brush::{from_engine_mask, to_engine_mask, BrushSettings};
@@ -25,7 +26,7 @@ use super::options::EditorOptions;
 use super::panels::{self, Status};
 use super::tasks::{DialogAnswer, TaskDone, Tasks};
 use super::timing::{frame_log, FrameTiming};
-use super::tools::{arrow_keys, selection_bounds, Tool, ToolContext, Tools};
+use super::tools::{arrow_keys, pixel_rect, selection_bounds, Tool, ToolContext, Tools};
 use super::worker::{DecomposeJob, JobInput, SelectJob};
 
 /// Where the document stands against its files.
@@ -179,8 +180,9 @@ impl EditorApp {
         self.job = Some(DecomposeJob::start(input, move || ctx.request_repaint()));
     }
 
-    /// "Select subject": the network proposes the object's brush (on a thread).
-    pub fn start_select(&mut self, ctx: &egui::Context) {
+    /// "Select subject": the network proposes the object's brush (on a thread), from the whole
+    /// photo or from inside `area`.
+    pub fn start_select(&mut self, ctx: &egui::Context, area: Option<PixelRect>) {
         if self.job.is_some() || self.select_job.is_some() {
             return;
         }
@@ -191,7 +193,7 @@ impl EditorApp {
         };
         let image = self.editing.doc().stack.layers()[bg].pixels.clone();
         let ctx = ctx.clone();
-        self.select_job = Some(SelectJob::start(image, move || ctx.request_repaint()));
+        self.select_job = Some(SelectJob::start(image, area, move || ctx.request_repaint()));
     }
 
     fn poll_select(&mut self) {
@@ -384,7 +386,7 @@ impl EditorApp {
             Command::Redo => self.undo(false),
             Command::ClearMasks => self.editing.apply(Action::ClearMasks),
             Command::Decompose => self.start_decompose(ctx),
-            Command::SelectSubject => self.start_select(ctx),
+            Command::SelectSubject(area) => self.start_select(ctx, area),
             Command::CancelJob => {
                 if let Some(job) = &mut self.job {
                     job.cancel();
@@ -477,12 +479,16 @@ impl EditorApp {
             let cx = tool_context(&self.editing, self.brush, self.canvas.view.zoom);
             let actions = self.tools.pointer(event, &cx);
             self.editing.apply_all(actions);
+            if let Some(area) = self.tools.take_subject_box().and_then(|b| pixel_rect(b, size)) {
+                self.start_select(ui.ctx(), Some(area));
+            }
         }
         let overlay = Overlay {
             brush_radius: self.tools.tool.paints().then_some(self.brush.radius),
             selection: (self.tools.tool == Tool::Move)
                 .then(|| selection_bounds(&self.editing.doc().stack, self.editing.selected()))
                 .flatten(),
+            subject_box: self.tools.dragged_box(),
         };
         self.canvas.paint(ui, &self.editing, &overlay);
     }
@@ -524,7 +530,7 @@ impl EditorApp {
             if self.started.elapsed() > Duration::from_millis(1500) {
                 self.auto_started = true;
                 if self.options.select_subject_on_start {
-                    self.start_select(ctx);
+                    self.start_select(ctx, None);
                 } else {
                     self.start_decompose(ctx);
                 }

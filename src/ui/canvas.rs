@@ -19,6 +19,8 @@ pub struct Overlay {
     pub brush_radius: Option<f32>,
     /// The selected object's bounds, when the Move tool is active.
     pub selection: Option<Rect>,
+    /// The subject box being dragged.
+    pub subject_box: Option<Rect>,
 }
 
 /// The canvas's view and what it remembers between frames.
@@ -130,6 +132,11 @@ impl Canvas {
             let r = radius * self.view.zoom;
             painter.circle_stroke(self.view.to_screen(rect, c), r, LineStroke::new(1.0, Color32::WHITE));
             painter.circle_stroke(self.view.to_screen(rect, c), r + 1.0, LineStroke::new(1.0, Color32::BLACK));
+        }
+        if let Some(b) = overlay.subject_box {
+            let sb = Rect::from_min_max(self.view.to_screen(rect, b.min), self.view.to_screen(rect, b.max));
+            painter.rect_stroke(sb, 0.0, LineStroke::new(1.0, Color32::BLACK), egui::StrokeKind::Outside);
+            painter.rect_stroke(sb, 0.0, LineStroke::new(1.0, Color32::WHITE), egui::StrokeKind::Inside);
         }
         if let Some(b) = overlay.selection {
             let blue = Color32::from_rgb(80, 160, 255);

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use layerdecomp::io::ExportFormat;
+use layerdecomp::raster::Rect;
 
 use super::history::EditorDocument;
 
@@ -51,8 +52,9 @@ pub enum Command {
     Redo,
     ClearMasks,
     Decompose,
-    /// Propose the object's brush from the saliency network.
-    SelectSubject,
+    /// Propose the object's brush from the saliency network, over the whole photo or inside a
+    /// box (canvas pixels).
+    SelectSubject(Option<Rect>),
     /// Stop the running engine job (decomposition or selection).
     CancelJob,
     /// Restore the recovery file's document.

@@ -90,13 +90,16 @@ pub fn tools_panel(
     if tools.tool == Tool::Move {
         ui.label("Drag the object; its shadow follows. Corner handles scale; arrow keys nudge.");
     }
+    if tools.tool == Tool::SubjectBox {
+        ui.label("Drag a box around the object: the network selects the subject inside it.");
+    }
     ui.separator();
     match selecting {
         None => {
             let select = egui::Button::new("Select subject");
             let hint = "Propose the object's brush from the photo's subject (a pretrained network)";
             if ui.add_enabled(job.is_none(), select).on_hover_text(hint).clicked() {
-                out.push(Command::SelectSubject);
+                out.push(Command::SelectSubject(None));
             }
         }
         Some(s) => {

@@ -461,3 +461,33 @@ fn select_subject_proposes_the_ball_as_one_undoable_brush() {
     h.step();
     assert!(h.state().document().masks.object.pixels().all(|p| p.0[0] == 0), "undo takes it back");
 }
+
+#[test]
+fn a_dragged_box_selects_the_subject_inside_it_and_a_click_selects_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = editor(options(dir.path()));
+    h.step();
+    h.key_press(Key::W);
+    h.step();
+    assert_eq!(h.state().tool(), Tool::SubjectBox);
+
+    // A click is not a box: nothing starts.
+    let c = h.state().canvas_to_screen(Pos2::new(300.0, 300.0));
+    drag(&mut h, c, &[c + egui::vec2(1.0, 1.0)]);
+    assert!(!h.state().is_busy(), "a click starts no selection");
+
+    // A box over the ball's left half (centre about (636, 354), radius about 126 px): the
+    // whole photo's subject would be all of the ball.
+    let (b0, b1) = (Pos2::new(480.0, 200.0), Pos2::new(640.0, 500.0));
+    let (a, b) = (h.state().canvas_to_screen(b0), h.state().canvas_to_screen(b1));
+    drag(&mut h, a, &[a.lerp(b, 0.5), b]);
+    settle(&mut h, Duration::from_secs(120));
+    let mask = h.state().document().masks.object.clone();
+    let painted = mask.pixels().filter(|p| p.0[0] >= 128).count();
+    assert!((12_000..45_000).contains(&painted), "the proposed brush covers {painted} pixels");
+    assert_eq!(mask.get_pixel(580, 354).0[0], 255, "the ball's left half is brushed");
+    let outside =
+        mask.enumerate_pixels().filter(|(x, y, p)| p.0[0] >= 128 && (*x < 470 || *x > 650 || *y < 190 || *y > 510));
+    assert_eq!(outside.count(), 0, "nothing beyond the box (and the brush's few pixels of margin)");
+    assert_eq!(h.state().undo_steps(), 1, "one undo step");
+}

@@ -1,5 +1,6 @@
-//! Tools as small state machines (`Ready → Painting / Moving / Scaling → Ready`): pointer and key
-//! events go in, document `Action`s come out. A tool never changes the document itself.
+//! Tools as small state machines (`Ready → Painting / Moving / Scaling / Boxing → Ready`): pointer
+//! and key events go in, document `Action`s come out (and, from the subject box, the area to
+//! select in). A tool never changes the document itself.
 
 use eframe::egui::{self, pos2, Key, Pos2, Rect, Vec2};
 use layerdecomp::document::{LayerId, LayerKind, LayerStack};
@@ -14,10 +15,12 @@ pub enum Tool {
     Eraser,
     EffectBrush,
     Move,
+    /// Drag a box: the network selects the subject inside it (Photoshop's Object Selection).
+    SubjectBox,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 4] = [Tool::ObjectBrush, Tool::Eraser, Tool::EffectBrush, Tool::Move];
+    pub const ALL: [Tool; 5] = [Tool::ObjectBrush, Tool::Eraser, Tool::EffectBrush, Tool::Move, Tool::SubjectBox];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -25,6 +28,7 @@ impl Tool {
             Tool::Eraser => "Eraser",
             Tool::EffectBrush => "Effect brush",
             Tool::Move => "Move / scale",
+            Tool::SubjectBox => "Subject in a box",
         }
     }
 
@@ -34,6 +38,7 @@ impl Tool {
             Tool::Eraser => egui::Key::E,
             Tool::EffectBrush => egui::Key::H,
             Tool::Move => egui::Key::V,
+            Tool::SubjectBox => egui::Key::W,
         }
     }
 
@@ -89,7 +94,15 @@ enum Gesture {
         start_dist: f32,
         applied: f32,
     },
+    /// A box being dragged from `start` to `now` (canvas points).
+    Boxing {
+        start: Pos2,
+        now: Pos2,
+    },
 }
+
+/// The smallest box side, in canvas pixels, the subject box acts on (a click is not a box).
+pub const MIN_BOX: f32 = 8.0;
 
 /// Size of the scale handles, in points.
 pub const HANDLE: f32 = 10.0;
@@ -99,11 +112,13 @@ pub struct Tools {
     pub tool: Tool,
     pub effect_mode: EffectBrushMode,
     gesture: Gesture,
+    /// A subject box released and not yet taken (`take_subject_box`).
+    released_box: Option<Rect>,
 }
 
 impl Default for Tools {
     fn default() -> Self {
-        Self { tool: Tool::ObjectBrush, effect_mode: EffectBrushMode::Add, gesture: Gesture::Ready }
+        Self { tool: Tool::ObjectBrush, effect_mode: EffectBrushMode::Add, gesture: Gesture::Ready, released_box: None }
     }
 }
 
@@ -116,6 +131,19 @@ impl Tools {
     /// Drop the gesture in progress (its changes stay; the caller commits them).
     pub fn reset(&mut self) {
         self.gesture = Gesture::Ready;
+    }
+
+    /// The subject box being dragged (canvas points), to draw.
+    pub fn dragged_box(&self) -> Option<Rect> {
+        match self.gesture {
+            Gesture::Boxing { start, now } => Some(Rect::from_two_pos(start, now)),
+            _ => None,
+        }
+    }
+
+    /// The subject box released since the last call, if it was a box and not a click.
+    pub fn take_subject_box(&mut self) -> Option<Rect> {
+        self.released_box.take()
     }
 
     /// Feed one pointer event to the active tool.
@@ -154,6 +182,12 @@ impl Tools {
                     _ => Gesture::Scaling { root, anchor, start_dist, applied: factor },
                 }
             }
+            (Gesture::Boxing { start, .. }, PointerEvent::Down(now)) => Gesture::Boxing { start, now },
+            (Gesture::Boxing { start, .. }, PointerEvent::Release(end)) => {
+                let b = Rect::from_two_pos(start, end);
+                self.released_box = (b.width() >= MIN_BOX && b.height() >= MIN_BOX).then_some(b);
+                Gesture::Ready
+            }
             _ => Gesture::Ready,
         };
         actions
@@ -188,6 +222,7 @@ impl Tools {
                     None => Gesture::Ready,
                 }
             }
+            Tool::SubjectBox => Gesture::Boxing { start: p, now: p },
         }
     }
 
@@ -228,6 +263,15 @@ fn grab_handle(p: Pos2, cx: &ToolContext<'_>) -> Option<Gesture> {
     corners.into_iter().find(|(corner, _)| (*corner - p).length() * cx.zoom <= HANDLE).map(|(_, opposite)| {
         Gesture::Scaling { root, anchor: opposite, start_dist: (p - opposite).length().max(1.0), applied: 1.0 }
     })
+}
+
+/// A box in canvas points as whole canvas pixels inside a `size` canvas (`None` if nothing of
+/// it is inside).
+pub fn pixel_rect(b: Rect, size: (u32, u32)) -> Option<layerdecomp::raster::Rect> {
+    let clamp = |v: f32, max: u32| v.round().clamp(0.0, max as f32) as usize;
+    let (x0, x1) = (clamp(b.min.x, size.0), clamp(b.max.x, size.0));
+    let (y0, y1) = (clamp(b.min.y, size.1), clamp(b.max.y, size.1));
+    (x1 > x0 && y1 > y0).then_some(layerdecomp::raster::Rect { x0, y0, x1, y1 })
 }
 
 /// The object a layer belongs to, unless it is the background.

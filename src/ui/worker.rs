@@ -12,7 +12,7 @@ use layerdecomp::engine::Stages;
 use layerdecomp::engine::{
     decompose_with, select_subject, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality,
 };
-use layerdecomp::raster::Mask;
+use layerdecomp::raster::{Mask, Rect};
 
 /// What the engine is asked to do, owned so it can cross to the worker thread.
 pub struct JobInput {
@@ -126,14 +126,14 @@ pub struct SelectJob {
 }
 
 impl SelectJob {
-    pub fn start(image: Arc<PremulImage>, repaint: impl Fn() + Send + Sync + 'static) -> Self {
+    pub fn start(image: Arc<PremulImage>, area: Option<Rect>, repaint: impl Fn() + Send + Sync + 'static) -> Self {
         let (tx, rx) = channel();
         let started = Instant::now();
         let spawned = std::thread::Builder::new().name("select subject".into()).spawn({
             let tx = tx.clone();
             move || {
                 lower_priority();
-                let result = catch_unwind(AssertUnwindSafe(|| select_subject(&image, None)));
+                let result = catch_unwind(AssertUnwindSafe(|| select_subject(&image, area)));
                 let _ = tx.send(match result {
                     Ok(r) => r.map_err(|e| e.to_string()),
                     Err(panic) => Err(crash_message(panic.as_ref())),
