@@ -18,13 +18,30 @@ import cv2
 import numpy as np
 
 
+def photo_path(d):
+    """photo.jpg (real photos), else the lossless photo.png (scripts/synth_as_seg.py)."""
+    for name in ("photo.jpg", "photo.png"):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    return None
+
+
 def folders(root):
     out = []
     for name in sorted(os.listdir(root)):
         d = os.path.join(root, name)
-        if all(os.path.exists(os.path.join(d, f)) for f in ("photo.jpg", "gt.png", "brush.png")):
+        if photo_path(d) and all(os.path.exists(os.path.join(d, f)) for f in ("gt.png", "brush.png")):
             out.append(d)
     return out
+
+
+def read_truth(d):
+    """The ground truth as alpha in [0, 1]: 0/1 for real photos, the exact soft alpha for
+    synthetic cases (8 or 16 bits)."""
+    gt = cv2.imread(os.path.join(d, "gt.png"), cv2.IMREAD_UNCHANGED)
+    if gt.ndim == 3:
+        gt = gt[:, :, 0]
+    return gt.astype(np.float64) / np.iinfo(gt.dtype).max
 
 
 def score(cut, truth):
@@ -56,8 +73,8 @@ def matting_report(root, alpha_dir, limit):
         ours_path = os.path.join(alpha_dir, f"{name}.png")
         if not os.path.exists(ours_path):
             continue
-        img = cv2.imread(os.path.join(d, "photo.jpg"))[:, :, ::-1].astype(np.float64) / 255
-        truth = cv2.imread(os.path.join(d, "gt.png"), cv2.IMREAD_GRAYSCALE) > 127
+        img = cv2.imread(photo_path(d))[:, :, ::-1].astype(np.float64) / 255
+        truth = read_truth(d)
         ours = cv2.imread(ours_path, cv2.IMREAD_UNCHANGED).astype(np.float64) / 65535
         cut = (ours >= 0.5).astype(np.uint8)
         k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (17, 17))
@@ -65,7 +82,7 @@ def matting_report(root, alpha_dir, limit):
         trimap[cv2.erode(cut, k) > 0] = 1.0
         trimap[cv2.dilate(cut, k) == 0] = 0.0
         cf = estimate_alpha_cf(img, trimap)
-        band = edge_band(truth)
+        band = edge_band(truth >= 0.5)
         sad_ours.append(np.abs(ours - truth)[band].sum() / 1000)
         sad_cf.append(np.abs(cf - truth)[band].sum() / 1000)
         print(f"{name}: SAD over the edge band, ours {sad_ours[-1]:.2f}, closed-form on our trimap {sad_cf[-1]:.2f}", flush=True)
@@ -85,8 +102,8 @@ def main():
     cv2.setNumThreads(os.cpu_count())
     rows = []
     for d in folders(args.root)[:args.limit]:
-        img = cv2.imread(os.path.join(d, "photo.jpg"))
-        truth = cv2.imread(os.path.join(d, "gt.png"), cv2.IMREAD_GRAYSCALE) > 127
+        img = cv2.imread(photo_path(d))
+        truth = read_truth(d) >= 0.5
         brush = cv2.imread(os.path.join(d, "brush.png"), cv2.IMREAD_GRAYSCALE) > 0
         t0 = time.perf_counter()
         cut = grabcut(img, brush)

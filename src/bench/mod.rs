@@ -3,6 +3,7 @@
 pub mod canvas;
 mod score;
 mod seg;
+mod shadows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,15 +20,19 @@ use score::{peer_prediction, score, Prediction, Scores};
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
     /// A folder of cases written by `layerdecomp synth`.
-    #[arg(required_unless_present = "seg")]
+    #[arg(required_unless_present_any = ["seg", "shadows"])]
     pub dir: Option<PathBuf>,
     /// Score the object cut on real photos instead: folders of photo.jpg, gt.png, brush.png.
     #[arg(long, value_name = "DIR", conflicts_with = "dir")]
     pub seg: Option<PathBuf>,
+    /// Score shadow removal on real photos instead: folders of photo.jpg, gt.jpg (the scene
+    /// without the shadow), shadow.png, brush.png and peers/ (published methods' results).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "seg"])]
+    pub shadows: Option<PathBuf>,
     /// With --seg: which cut to score.
     #[arg(long, value_enum, default_value = "engine")]
     pub method: seg::SegMethod,
-    /// With --seg: only the first N photos.
+    /// With --seg or --shadows: only the first N photos.
     #[arg(long)]
     pub limit: Option<usize>,
     /// With --seg: score the engine's cut under each of these weights of the network's prior.
@@ -223,6 +228,9 @@ pub fn table(rows: &[Row], title: &str) -> String {
 /// `layerdecomp bench DIR`: decompose (or read a peer's result for) every case and return the
 /// markdown table.
 pub fn run_command(args: &BenchArgs, quality: Quality) -> anyhow::Result<String> {
+    if let Some(dir) = &args.shadows {
+        return shadows::run(dir, args.limit);
+    }
     if let Some(dir) = &args.seg {
         return seg::run(dir, args.method, args.limit, &args.prior_weights, args.save_alpha.as_deref());
     }

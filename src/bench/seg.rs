@@ -1,6 +1,7 @@
 //! `layerdecomp bench --seg DIR`: the object cut on real photos with ground truth. Each folder
 //! of DIR holds `photo.jpg`, `gt.png` (the object, 0/255) and `brush.png` (a loose brush over it),
-//! as `../shared/realdata/seg-davis` does. The cut's alpha ≥ 0.5 is scored against the ground
+//! as `../shared/realdata/seg-davis` does (or `photo.png`, as `scripts/synth_as_seg.py` writes
+//! synthetic cases, whose `gt.png` is their exact soft alpha). The cut's alpha ≥ 0.5 is scored against the ground
 //! truth: IoU (its mean, and the share of photos under 0.8), and the error rate (% of pixels
 //! labelled wrongly, the GrabCut paper's figure).
 
@@ -33,16 +34,21 @@ struct SegRow {
     seconds: f64,
 }
 
+/// A folder's photo: `photo.jpg`, else the lossless `photo.png`.
+fn photo_path(folder: &Path) -> Option<PathBuf> {
+    ["photo.jpg", "photo.png"].iter().map(|n| folder.join(n)).find(|p| p.exists())
+}
+
 /// The photo folders under `dir`, in name order.
 fn folders(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("{}: cannot read the folder", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.join("photo.jpg").exists() && p.join("gt.png").exists() && p.join("brush.png").exists())
+        .filter(|p| photo_path(p).is_some() && p.join("gt.png").exists() && p.join("brush.png").exists())
         .collect();
     dirs.sort();
     if dirs.is_empty() {
-        return Err(anyhow!("{}: no folders with photo.jpg, gt.png and brush.png", dir.display()));
+        return Err(anyhow!("{}: no folders with photo.jpg (or .png), gt.png and brush.png", dir.display()));
     }
     Ok(dirs)
 }
@@ -109,7 +115,8 @@ pub fn run(
     };
     let opts = ImportOptions::default();
     for folder in folders(dir)?.into_iter().take(limit.unwrap_or(usize::MAX)) {
-        let photo = import_image(&folder.join("photo.jpg"), &opts)?.image;
+        let photo_file = photo_path(&folder).ok_or_else(|| anyhow!("{}: the photo went away", folder.display()))?;
+        let photo = import_image(&photo_file, &opts)?.image;
         let size = Some((photo.width(), photo.height()));
         let truth = import_mask(&folder.join("gt.png"), "ground truth", size, &opts)?;
         let brush = import_mask(&folder.join("brush.png"), "brush", size, &opts)?;

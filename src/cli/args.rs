@@ -58,6 +58,9 @@ pub enum Command {
     Info { file: PathBuf },
     /// Peel the brushed object (and its effects) off a photo.
     Decompose(DecomposeArgs),
+    /// Take a brushed shadow out of a photo on its own (no object): the clean photo, and the
+    /// shadow as its own Multiply layer.
+    RemoveShadow(RemoveShadowArgs),
     /// Build synthetic multi-layer cases with ground truth from real photographs.
     Synth {
         #[arg(long)]
@@ -120,6 +123,23 @@ pub struct DecomposeArgs {
     /// object.png and effects.png.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RemoveShadowArgs {
+    /// The photo.
+    pub input: PathBuf,
+    /// Brush over the shadow (loosely; any share of the photo): white pixels mark it.
+    #[arg(long)]
+    pub mask: PathBuf,
+    /// A directory that receives background.png and shadow.png (the Multiply layer), a layered
+    /// .psd or .ora (Background, then Shadow in Multiply), or a flat .png / .jpg (the clean
+    /// photo alone).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print nothing but errors.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 const COMPOSE_HELP: &str = "\

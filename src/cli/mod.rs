@@ -7,6 +7,7 @@ mod compose;
 mod decompose;
 mod info;
 mod input;
+mod remove_shadow;
 
 use anyhow::{anyhow, Result};
 use layerdecomp::io;
@@ -48,6 +49,7 @@ pub fn run(cli: &Cli) -> Result<bool> {
             print!("{}", crate::bench::run_command(args, quality)?);
         }
         Some(Command::Decompose(args)) => decompose::run(args, &opts)?,
+        Some(Command::RemoveShadow(args)) => remove_shadow::run(args, &opts)?,
     }
     Ok(true)
 }

@@ -15,6 +15,7 @@ mod request;
 mod rng;
 mod saliency;
 mod segment;
+mod shadow_removal;
 mod shadows;
 mod sheet;
 mod stages;
@@ -32,6 +33,7 @@ pub use saliency::{
     INPUT_SIDE as SALIENCY_INPUT_SIDE, WEIGHTS_VARIABLE as SALIENCY_WEIGHTS_VARIABLE,
 };
 pub use segment::SegmentParams;
+pub use shadow_removal::{remove_shadow, ShadowRemoval};
 pub use shadows::EffectParams;
 pub use sheet::contact_sheet;
 pub use stages::{

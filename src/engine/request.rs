@@ -148,6 +148,12 @@ pub enum EngineError {
     #[error("the object mask is empty: brush over the object first")]
     /// No pixel was brushed.
     EmptyMask,
+    #[error("the shadow mask is empty: brush over the shadow first")]
+    /// No pixel of the shadow was brushed.
+    EmptyEffectMask,
+    #[error("the brushed region is not darker than the surface around it: there is no shadow to take out")]
+    /// Relighting the brushed region brightened nothing.
+    NotAShadow,
     #[error("the mask covers (almost) the whole image: nothing is left to rebuild the background from")]
     /// Nothing is left of the photo to rebuild the background from.
     MaskCoversImage,
