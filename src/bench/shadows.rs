@@ -159,9 +159,16 @@ pub fn run(dir: &Path, limit: Option<usize>) -> Result<String> {
                 judge(&photo8)
             }
         };
+        let best_peer = peers.iter().filter_map(|rows| rows.last()).map(|p| p.rmse_shadow).fold(f64::MAX, f64::min);
         eprintln!(
-            "{name}: RMSE S {:.2} N {:.2} A {:.2}, PSNR S {:.2}, fixed {:.2}",
-            s.rmse_shadow, s.rmse_lit, s.rmse_all, s.psnr_shadow, s.fixed
+            "{name}: RMSE S {:.2} N {:.2} A {:.2}, PSNR S {:.2}, fixed {:.2} (untouched S {:.2}, best peer S {:.2})",
+            s.rmse_shadow,
+            s.rmse_lit,
+            s.rmse_all,
+            s.psnr_shadow,
+            s.fixed,
+            untouched.last().map_or(0.0, |u| u.rmse_shadow),
+            best_peer
         );
         ours.push(s);
     }

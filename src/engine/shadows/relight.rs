@@ -3,6 +3,7 @@
 //! `B = I / s`, which keeps the floor's texture.
 
 use super::{projection, EPS};
+use crate::engine::complete::diffuse_from;
 use crate::engine::Cancelled;
 use crate::raster::{box_mean, deficit_luminance, masked_mean, median, Mask, Rect, Rgb};
 
@@ -96,6 +97,7 @@ pub fn relight_cancellable(
     // A wide level weight (5 noise widths) keeps a thin shadow's window off the lit floor beside it.
     let shading =
         oriented_mean_deficit(&todo, &structure, &deficit, &skip, (rw, rh), (5.0 * noise).max(0.03), cancelled);
+    let shading = fill_unknown(shading, &todo, (rw, rh));
     check()?;
     // Where the shadow is its object's silhouette projected on the floor, that fitted shape
     // replaces the local averages (which follow the floor's blotches).
@@ -106,6 +108,8 @@ pub fn relight_cancellable(
     let mut relit_region = region.clone();
     for (i, d) in todo.iter().copied().zip(shading).chain(extra) {
         let gi = (y0 + i / rw) * w + x0 + i % rw;
+        let m = (d[0] + d[1] + d[2]) / 3.0;
+        let d = d.map(|v| m + (v - m).clamp(-CHROMA_LIMIT, CHROMA_LIMIT));
         out.px[gi] = [0, 1, 2].map(|c| {
             let s = (-d[c]).exp().clamp(0.05, 1.0);
             ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
@@ -139,6 +143,11 @@ const EDGE_GRADIENT: f32 = 0.03;
 /// warmth, and at least `WARM_MIN`) a pixel must be for no shadow to explain it.
 const WARM_SPREADS: f32 = 5.0;
 const WARM_MIN: f32 = 0.15;
+/// How far one channel's shading may stray from the three's mean (log units). A shadow's light
+/// is bluer than the lit surface's, not another colour altogether; a larger split comes from a
+/// lit rim of another material (a red cup bordering a floor brushed almost whole would turn
+/// the floor red). Fitted on the real shadow pairs (shadows-dev): 0.1–0.15 best of 0 … 0.5.
+const CHROMA_LIMIT: f32 = 0.15;
 
 /// Mean of `deficit` at the `todo` pixels over a Gaussian window oriented by the local structure
 /// of `structure` (its structure tensor, integrated over 9×9): `ALONG_SIGMA` along the level
@@ -213,9 +222,34 @@ fn oriented_mean_deficit(
                     wsum += wgt;
                 }
             }
-            acc.map(|v| if wsum > 0.0 { v / wsum } else { 0.0 })
+            // No usable neighbour at all: unknown here, filled from the pixels around.
+            acc.map(|v| if wsum > 1e-6 { v / wsum } else { f32::NAN })
         })
         .collect()
+}
+
+/// The `todo` pixels' `values` with the unknown ones (NaN: no usable neighbour was in reach, as
+/// inside a large patch the shading average leaves out) spread in from the known ones, so such
+/// a patch gets its surroundings' shading instead of none.
+fn fill_unknown(values: Vec<[f32; 3]>, todo: &[usize], (rw, rh): (usize, usize)) -> Vec<[f32; 3]> {
+    if values.iter().all(|v| !v[0].is_nan()) {
+        return values;
+    }
+    let mut planes = Rgb::new(rw, rh);
+    let (mut known, mut unknown) = (vec![false; rw * rh], vec![false; rw * rh]);
+    for (&i, v) in todo.iter().zip(&values) {
+        if v[0].is_nan() {
+            unknown[i] = true;
+        } else {
+            planes.px[i] = *v;
+            known[i] = true;
+        }
+    }
+    if !known.contains(&true) {
+        return vec![[0.0; 3]; values.len()];
+    }
+    let filled = diffuse_from(&planes, &known, &unknown);
+    todo.iter().map(|&i| filled.px[i]).collect()
 }
 
 /// Joint-bilateral mean of `deficit` at the `todo` pixels: neighbours within
