@@ -2,7 +2,7 @@
 //! `Action`s, and `Editing::apply` performs them inside an undo transaction.
 
 use layerdecomp::document::{BlendMode, LayerId};
-use layerdecomp::engine::Decomposition;
+use layerdecomp::engine::{Decomposition, ShadowRemoval};
 
 use super::brush::{BrushSettings, MaskTarget};
 
@@ -29,6 +29,9 @@ pub enum Action {
     SetObjectMask(image::GrayImage),
     /// Put a decomposition's layers into the document above its background (its own undo step).
     Decomposed(Box<Decomposition>),
+    /// Replace the background by a shadow removal's and put the shadow above it (its own undo
+    /// step).
+    ShadowRemoved(Box<ShadowRemoval>),
     /// Select a layer (or nothing); not an undo step.
     Select(Option<LayerId>),
 }
@@ -66,6 +69,7 @@ impl Action {
             Action::ClearMasks => "Clear masks",
             Action::SetObjectMask(_) => "Select subject",
             Action::Decomposed(_) => "Decompose",
+            Action::ShadowRemoved(_) => "Remove shadow",
             Action::Select(_) => "Select",
         }
     }

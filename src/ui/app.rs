@@ -27,7 +27,7 @@ use super::panels::{self, Status};
 use super::tasks::{DialogAnswer, TaskDone, Tasks};
 use super::timing::{frame_log, FrameTiming};
 use super::tools::{arrow_keys, pixel_rect, selection_bounds, Tool, ToolContext, Tools};
-use super::worker::{DecomposeJob, JobInput, SelectJob};
+use super::worker::{DecomposeJob, JobInput, JobResult, SelectJob};
 
 /// Where the document stands against its files.
 struct Saved {
@@ -163,11 +163,13 @@ impl EditorApp {
         };
         let doc = self.editing.doc();
         let object_mask = to_engine_mask(&doc.masks.object);
-        if object_mask.is_empty() {
-            self.notify("Brush over the object first (Object brush, B), then Decompose.", true);
+        let hint = |m: &image::GrayImage| Some(to_engine_mask(m)).filter(|m| !m.is_empty());
+        if object_mask.is_empty() && hint(&doc.masks.effect_add).is_none() {
+            let text = "Brush over the object first (Object brush, B), or over a shadow alone (Effect brush, H), \
+                        then Decompose.";
+            self.notify(text, true);
             return;
         }
-        let hint = |m: &image::GrayImage| Some(to_engine_mask(m)).filter(|m| !m.is_empty());
         let input = JobInput {
             image: doc.stack.layers()[bg].pixels.clone(),
             object_mask,
@@ -221,7 +223,18 @@ impl EditorApp {
         let Some((result, took)) = job.poll() else { return };
         self.job = None;
         match result {
-            Ok(d) => {
+            Ok(JobResult::ShadowRemoved(removal)) => {
+                let gain = removal.gain;
+                self.editing.apply(Action::ShadowRemoved(Box::new(removal)));
+                self.last_decompose = Some(took);
+                let text = format!(
+                    "Shadow removed in {:.1} s (brightened ×{gain:.2}): it is its own layer (Multiply) above the \
+                     background.",
+                    took.as_secs_f32()
+                );
+                self.notify(text, false);
+            }
+            Ok(JobResult::Decomposed(d)) => {
                 let t0 = Instant::now();
                 let effects = d.effects_summary();
                 for w in &d.warnings {

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use image::GrayImage;
-use layerdecomp::document::{LayerId, LayerKind, LayerStack, PremulImage};
-use layerdecomp::engine::Decomposition;
+use layerdecomp::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
+use layerdecomp::engine::{Decomposition, ShadowRemoval};
 
 use super::actions::{Action, LayerProperty};
 use super::brush::{stamp, MaskTarget};
@@ -115,6 +115,7 @@ impl Editing {
                 self.commit_step("Clear masks", before);
             }
             Action::Decomposed(result) => self.add_decomposition(*result),
+            Action::ShadowRemoved(removal) => self.add_shadow_removal(*removal),
             change => {
                 self.open(change.label());
                 self.change(change);
@@ -169,7 +170,11 @@ impl Editing {
                 stack.remove(id);
                 self.selected = None;
             }
-            Action::Begin(_) | Action::Select(_) | Action::ClearMasks | Action::Decomposed(_) => {}
+            Action::Begin(_)
+            | Action::Select(_)
+            | Action::ClearMasks
+            | Action::Decomposed(_)
+            | Action::ShadowRemoved(_) => {}
         }
     }
 
@@ -248,6 +253,29 @@ impl Editing {
         self.blank_mask = self.doc.masks.object.clone();
         self.commit_step("Decompose", before);
         self.selected = Some(object);
+    }
+
+    /// The clean background replaces the old one; the shadow goes just above it (Multiply).
+    fn add_shadow_removal(&mut self, removal: ShadowRemoval) {
+        self.commit();
+        let Some(bg) = self.background_index() else { return };
+        let before = self.doc.clone();
+        let shadows =
+            self.doc.stack.layers().iter().filter(|l| l.kind == LayerKind::Effect(EffectKind::Shadow)).count();
+        let name = if shadows == 0 { "Shadow".to_string() } else { format!("Shadow {}", shadows + 1) };
+        let stack = &mut self.doc.stack;
+        let bg_id = stack.layers()[bg].id;
+        if let Some(layer) = stack.layer_mut(bg_id) {
+            layer.pixels = Arc::new(removal.background);
+        }
+        let shadow = stack.push(
+            NewLayer::new(name, removal.shadow).kind(LayerKind::Effect(EffectKind::Shadow)).blend(BlendMode::Multiply),
+        );
+        stack.reorder(shadow, bg + 1);
+        self.doc.masks = Masks::empty(self.doc.stack.width(), self.doc.stack.height());
+        self.blank_mask = self.doc.masks.object.clone();
+        self.commit_step("Remove shadow", before);
+        self.selected = Some(shadow);
     }
 }
 

@@ -491,3 +491,38 @@ fn a_dragged_box_selects_the_subject_inside_it_and_a_click_selects_nothing() {
     assert_eq!(outside.count(), 0, "nothing beyond the box (and the brush's few pixels of margin)");
     assert_eq!(h.state().undo_steps(), 1, "one undo step");
 }
+
+#[test]
+fn the_effect_brush_alone_removes_a_shadow_as_its_own_multiply_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = editor(options(dir.path()));
+    h.step();
+    let bg = h.state().document().stack.layers()[0].pixels.clone();
+    // The ball's cast shadow lies right of it on the floor, about (700–860, 465–510).
+    h.key_press(Key::H);
+    h.step();
+    h.state_mut().set_brush(BrushSettings { radius: 28.0, hardness: 1.0 });
+    for y in [470.0, 495.0] {
+        let row: Vec<Pos2> =
+            (0..=6).map(|i| h.state().canvas_to_screen(Pos2::new(740.0 + i as f32 * 22.0, y))).collect();
+        drag(&mut h, row[0], &row[1..]);
+    }
+    let steps = h.state().undo_steps();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::D);
+    h.step();
+    settle(&mut h, Duration::from_secs(120));
+    let doc = h.state().document();
+    let layers = doc.stack.layers();
+    assert_eq!(layers.len(), 2, "background and the shadow");
+    assert_eq!(layers[1].kind, LayerKind::Effect(layerdecomp::EffectKind::Shadow));
+    assert_eq!(layers[1].blend, layerdecomp::BlendMode::Multiply);
+    let luma = |p: [f32; 4]| p[0] + p[1] + p[2];
+    let (before, after) = (luma(bg.get(800, 488)), luma(layers[0].pixels.get(800, 488)));
+    assert!(after > 1.3 * before, "the floor under the shadow is relit: {before} → {after}");
+    assert!(layers[1].pixels.get(800, 488)[3] > 0.2, "the shadow layer holds the shadow there");
+    assert_eq!(layers[1].pixels.get(100, 100)[3], 0.0, "and nothing on the wall");
+    assert_eq!(h.state().undo_steps(), steps + 1, "one undo step");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.step();
+    assert_eq!(h.state().document().stack.layers().len(), 1, "undo takes it back");
+}

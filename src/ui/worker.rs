@@ -10,11 +10,13 @@ use std::time::{Duration, Instant};
 use layerdecomp::document::PremulImage;
 use layerdecomp::engine::Stages;
 use layerdecomp::engine::{
-    decompose_with, select_subject, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress, Quality,
+    decompose_with, remove_shadow, select_subject, CancelToken, DecomposeRequest, Decomposition, EngineError, Progress,
+    Quality, ShadowRemoval,
 };
 use layerdecomp::raster::{Mask, Rect};
 
-/// What the engine is asked to do, owned so it can cross to the worker thread.
+/// What the engine is asked to do, owned so it can cross to the worker thread. With an empty
+/// object mask and an effect hint, the hint is a shadow to take out on its own.
 pub struct JobInput {
     pub image: Arc<PremulImage>,
     pub object_mask: layerdecomp::raster::Mask,
@@ -24,9 +26,17 @@ pub struct JobInput {
     pub stages: Arc<Stages>,
 }
 
+/// What a finished job gives.
+pub enum JobResult {
+    /// An object (and its effects) peeled off.
+    Decomposed(Decomposition),
+    /// A brushed shadow taken out on its own.
+    ShadowRemoved(ShadowRemoval),
+}
+
 pub enum JobEvent {
     Progress(Progress),
-    Finished(Result<Decomposition, String>, Duration),
+    Finished(Result<JobResult, String>, Duration),
 }
 
 /// A running decomposition.
@@ -61,14 +71,12 @@ impl DecomposeJob {
                     repaint();
                 }
             };
-            let result = catch_unwind(AssertUnwindSafe(|| {
-                let mut req = DecomposeRequest::new(input.object_mask);
-                req.effect_hint = input.effect_hint;
-                req.protect = input.protect;
-                req.quality = input.quality;
-                req.cancel = token;
-                req.progress = Some(&on_progress);
-                decompose_with(&input.stages, &input.image, &req)
+            let result = catch_unwind(AssertUnwindSafe(|| match (&input.effect_hint, input.object_mask.is_empty()) {
+                (Some(hint), true) => {
+                    let shadow = input.protect.as_ref().map_or_else(|| hint.clone(), |p| hint.minus(p));
+                    remove_shadow(&input.stages, &input.image, &shadow, &token).map(JobResult::ShadowRemoved)
+                }
+                _ => decompose_job(input, token, &on_progress).map(JobResult::Decomposed),
             }));
             let result = match result {
                 Ok(Ok(d)) => Ok(d),
@@ -94,7 +102,7 @@ impl DecomposeJob {
     }
 
     /// Take the worker's messages; returns the result once it has finished.
-    pub fn poll(&mut self) -> Option<(Result<Decomposition, String>, Duration)> {
+    pub fn poll(&mut self) -> Option<(Result<JobResult, String>, Duration)> {
         loop {
             match self.rx.try_recv() {
                 Ok(JobEvent::Progress(p)) => self.progress = Some(p),
@@ -106,6 +114,21 @@ impl DecomposeJob {
             }
         }
     }
+}
+
+/// The decomposition a job asks for, reporting to `on_progress`.
+fn decompose_job(
+    input: JobInput,
+    cancel: CancelToken,
+    on_progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Decomposition, EngineError> {
+    let mut req = DecomposeRequest::new(input.object_mask);
+    req.effect_hint = input.effect_hint;
+    req.protect = input.protect;
+    req.quality = input.quality;
+    req.cancel = cancel;
+    req.progress = Some(on_progress);
+    decompose_with(&input.stages, &input.image, &req)
 }
 
 /// What an engine panic becomes for the user.
