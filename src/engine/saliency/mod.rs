@@ -91,7 +91,8 @@ impl SaliencyNet {
     }
 
     /// The salient-object probability of every pixel of `img`: the network sees `img` resized
-    /// to 320×320 (box-filtered when shrinking) and its answer is resized back.
+    /// to 320×320 (box-filtered when shrinking), and its mirror image too; the mean answer is
+    /// resized back.
     pub fn saliency(&self, img: &Rgb) -> Result<Plane, SaliencyError> {
         self.saliency_cancellable(img, &|| false)
     }
@@ -105,7 +106,15 @@ impl SaliencyNet {
         } else {
             img.resize(INPUT_SIDE, INPUT_SIDE)
         };
-        let map = self.forward_cancellable(&small, cancelled)?;
+        // The mean of the photo's answer and its mirror image's (mirrored back): the network
+        // is not mirror-symmetric, and the two disagree where it is unsure (on seg-davis: mIoU
+        // +0.006 alone, +0.008 in the fused cut, for a second pass).
+        let mut map = self.forward_cancellable(&small, cancelled)?;
+        let flipped = Rgb { w: small.w, h: small.h, px: mirrored(&small.px, small.w) };
+        let back = mirrored(&self.forward_cancellable(&flipped, cancelled)?.v, small.w);
+        for (v, b) in map.v.iter_mut().zip(back) {
+            *v = 0.5 * (*v + b);
+        }
         Ok(if (img.w, img.h) == (map.w, map.h) { map } else { map.resize(img.w, img.h) })
     }
 
@@ -195,6 +204,11 @@ pub fn select_subject(image: &PremulImage, area: Option<Rect>) -> Result<Mask, S
         detail: "its weights did not load (see the warning above)".into(),
     })?;
     subject_brush(&net, &Rgb::from_premul(image), area)
+}
+
+/// Rows of `w` values, each reversed (a left-right mirror image).
+fn mirrored<T: Copy>(v: &[T], w: usize) -> Vec<T> {
+    v.chunks(w).flat_map(|row| row.iter().rev().copied()).collect()
 }
 
 /// `img` as the network's input: planar RGB, divided by its largest value, then normalised per
