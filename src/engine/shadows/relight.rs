@@ -320,10 +320,16 @@ pub(crate) fn membrane_from_rim(outside: &[f32], region: &[bool], unusable: &[bo
 }
 
 /// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
-/// a half-size solve).
+/// a half-size solve, down to at most 8×8, which starts from the fixed values' mean and is swept
+/// to convergence: Jacobi carries a value one pixel per sweep, and a domain bordered on one side
+/// only would otherwise keep much of its starting value).
 fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
     let mut cur = vec![0.0f32; w * h];
-    if w > 8 && h > 8 {
+    let coarsest = w.max(h) <= 8;
+    if coarsest {
+        let known: Vec<f32> = fixed.iter().flatten().copied().collect();
+        cur.fill(if known.is_empty() { 0.0 } else { known.iter().sum::<f32>() / known.len() as f32 });
+    } else {
         let (w2, h2) = (w.div_ceil(2), h.div_ceil(2));
         let mut acc: Vec<(f32, f32)> = vec![(0.0, 0.0); w2 * h2];
         let mut d2 = vec![false; w2 * h2];
@@ -355,7 +361,7 @@ fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f
             cur[i] = v;
         }
     }
-    for _ in 0..40 {
+    for _ in 0..if coarsest { 400 } else { 40 } {
         let prev = cur.clone();
         for y in 0..h {
             for x in 0..w {
