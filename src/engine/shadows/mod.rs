@@ -12,6 +12,7 @@
 //! what unmixing `I` over `B` gives: black-ish with alpha `1 − s`.
 
 mod detect;
+mod lit_level;
 mod projection;
 mod relight;
 

@@ -2,6 +2,7 @@
 //! around it, the photo's deficit below it averaged along the shadow's edges as the shading, and
 //! `B = I / s`, which keeps the floor's texture.
 
+use super::lit_level::lit_log_colour;
 use super::{projection, EPS};
 use crate::engine::complete::diffuse_from;
 use crate::engine::Cancelled;
@@ -40,16 +41,20 @@ pub fn relight_cancellable(
     let unusable: Vec<bool> = (0..rw * rh).map(|i| in_region[i] || in_object[i]).collect();
     let mut out = img.clone();
     let mut deficit: Vec<[f32; 3]> = vec![[0.0; 3]; rw * rh];
+    let logc: [Vec<f32>; 3] = [0, 1, 2].map(|c| crop.px.iter().map(|p| (p[c] + EPS).ln()).collect());
+    // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows the
+    // texture's blotches, and the membrane would carry them inside as shading).
+    let outside = [0, 1, 2].map(|c| masked_mean(&logc[c], &unusable, rw, rh, LIT_RADIUS));
+    let local: Vec<[f32; 3]> = {
+        let planes = [0, 1, 2].map(|c| box_mean(&crop.px.iter().map(|p| p[c]).collect::<Vec<_>>(), rw, rh, 2).v);
+        (0..rw * rh).map(|i| [planes[0][i], planes[1][i], planes[2][i]]).collect()
+    };
+    let lit = lit_log_colour(&outside, &local, &in_region, &unusable, (rw, rh));
+    check()?;
     for c in 0..3 {
-        let logc: Vec<f32> = crop.px.iter().map(|p| (p[c] + EPS).ln()).collect();
-        // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows
-        // the texture's blotches, and the membrane would carry them inside as shading).
-        let outside = masked_mean(&logc, &unusable, rw, rh, LIT_RADIUS);
-        let lit = membrane_from_rim(&outside, &in_region, &unusable, rw, rh);
-        check()?;
         for i in 0..rw * rh {
             if !in_object[i] {
-                deficit[i][c] = if in_region[i] { lit[i] } else { outside[i] } - logc[i];
+                deficit[i][c] = if in_region[i] { lit[c][i] } else { outside[c][i] } - logc[c][i];
             }
         }
     }
@@ -301,29 +306,34 @@ fn bilateral_deficit(
         .collect()
 }
 
-/// The membrane over `region` pinned to `outside` at the usable pixels just around it (those
-/// 4-adjacent to the region that are not `unusable`: the region itself, the object).
+/// The membrane over `region` pinned to `outside` at its `rim`.
 pub(crate) fn membrane_from_rim(outside: &[f32], region: &[bool], unusable: &[bool], w: usize, h: usize) -> Vec<f32> {
-    let fixed: Vec<Option<f32>> = (0..w * h)
-        .map(|i| {
-            if unusable[i] {
-                return None;
-            }
-            let (x, y) = (i % w, i / w);
-            let near = [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
-                .iter()
-                .any(|&(ok, j)| ok && region[j]);
-            near.then_some(outside[i])
-        })
-        .collect();
+    let mut fixed = vec![None; w * h];
+    for i in rim(region, unusable, w, h) {
+        fixed[i] = Some(outside[i]);
+    }
     membrane(&fixed, region, w, h)
+}
+
+/// The usable pixels just around `region`: those 4-adjacent to it that are not `unusable` (the
+/// region itself, the object).
+pub(super) fn rim(region: &[bool], unusable: &[bool], w: usize, h: usize) -> Vec<usize> {
+    (0..w * h)
+        .filter(|&i| {
+            let (x, y) = (i % w, i / w);
+            !unusable[i]
+                && [(x > 0, i.wrapping_sub(1)), (x + 1 < w, i + 1), (y > 0, i.wrapping_sub(w)), (y + 1 < h, i + w)]
+                    .iter()
+                    .any(|&(ok, j)| ok && region[j])
+        })
+        .collect()
 }
 
 /// Harmonic interpolation over `domain` of the values at `fixed` pixels (Jacobi sweeps seeded by
 /// a half-size solve, down to at most 8×8, which starts from the fixed values' mean and is swept
 /// to convergence: Jacobi carries a value one pixel per sweep, and a domain bordered on one side
 /// only would otherwise keep much of its starting value).
-fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
+pub(super) fn membrane(fixed: &[Option<f32>], domain: &[bool], w: usize, h: usize) -> Vec<f32> {
     let mut cur = vec![0.0f32; w * h];
     let coarsest = w.max(h) <= 8;
     if coarsest {
