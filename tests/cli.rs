@@ -151,3 +151,49 @@ fn bad_input_gives_one_clear_line_and_a_nonzero_exit() {
     std::fs::write(&psd, &bytes[..60]).unwrap();
     expect_failure(&["info", &psd.to_string_lossy()], &["t.psd", "truncated"]);
 }
+
+#[test]
+fn remove_shadow_writes_a_relit_background_and_a_multiply_layer_or_says_why_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    // A grey floor with a band of shadow (half as bright) down its left part.
+    let floor = |x: u32, y: u32| 150.0 + 20.0 * ((x as f32 * 0.8).sin() * (y as f32 * 0.6).cos());
+    let photo = image_from(120, 80, |x, y| {
+        let v = (floor(x, y) * if x < 60 { 0.5 } else { 1.0 }) as u8;
+        [v, v, v, 255]
+    });
+    write_png(&dir.path().join("photo.png"), &photo);
+    write_png(
+        &dir.path().join("brush.png"),
+        &image_from(120, 80, |x, _| if x < 72 { [255; 4] } else { [0, 0, 0, 255] }),
+    );
+    write_png(&dir.path().join("empty.png"), &image_from(120, 80, |_, _| [0, 0, 0, 255]));
+    let run = layerdecomp(&["remove-shadow", &p("photo.png"), "--mask", &p("brush.png"), "--out", &p("out")]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let opts = ImportOptions::default();
+    let bg = io::import_image(&dir.path().join("out/background.png"), &opts).unwrap().image;
+    let lum = |x: u32, y: u32| bg.get(x, y)[0] * 255.0;
+    assert!((lum(30, 40) - floor(30, 40)).abs() < 25.0, "relit: {} against {}", lum(30, 40), floor(30, 40));
+    let shadow = io::import_image(&dir.path().join("out/shadow.png"), &opts).unwrap().image;
+    assert!(shadow.get(30, 40)[3] > 0.3 && shadow.get(100, 40)[3] == 0.0, "the shadow layer is where the shadow is");
+    // Layered: the shadow is a Multiply layer above the background.
+    let ok = layerdecomp(&["remove-shadow", &p("photo.png"), "--mask", &p("brush.png"), "--out", &p("out.ora")]);
+    assert!(ok.status.success());
+    let info = String::from_utf8_lossy(&layerdecomp(&["info", &p("out.ora")]).stdout).into_owned();
+    assert!(info.contains("Shadow") && info.to_lowercase().contains("multiply"), "{info}");
+    expect_failure(&["remove-shadow", &p("photo.png"), "--mask", &p("empty.png"), "--out", &p("o")], &["empty"]);
+    // Plain lit floor brushed: there is no shadow, and it says so.
+    let lit = image_from(120, 80, |x, y| {
+        let v = floor(x, y) as u8;
+        [v, v, v, 255]
+    });
+    write_png(&dir.path().join("lit.png"), &lit);
+    let square =
+        image_from(
+            120,
+            80,
+            |x, y| if (30..70).contains(&x) && (20..60).contains(&y) { [255; 4] } else { [0, 0, 0, 255] },
+        );
+    write_png(&dir.path().join("square.png"), &square);
+    expect_failure(&["remove-shadow", &p("lit.png"), "--mask", &p("square.png"), "--out", &p("o2")], &["no shadow"]);
+}
