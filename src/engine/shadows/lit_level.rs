@@ -6,7 +6,7 @@
 //! pixel takes the lit level of the material its own chromaticity is closest to (a shadow
 //! changes brightness much more than chromaticity).
 
-use super::relight::{membrane, rim};
+use super::membrane::{membrane, rim};
 
 /// Least distance between the two materials' mean chromaticities (r, g of r+g+b) to treat them
 /// apart: well above a shadow's own bluish shift. With `MATCH_SIGMA`, fitted on shadows-dev

@@ -13,11 +13,12 @@
 
 mod detect;
 mod lit_level;
+mod membrane;
 mod projection;
 mod relight;
 
 pub use detect::{detect_shadows, EffectParams};
-pub(crate) use relight::membrane_from_rim;
+pub(crate) use membrane::membrane_from_rim;
 #[cfg(test)]
 pub use relight::relight;
 pub use relight::{relight_cancellable, Relit};
