@@ -103,10 +103,9 @@ pub fn tools_panel(
             }
         }
         Some(s) => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label(format!("Selecting subject… {:.1} s", s.started.elapsed().as_secs_f32()));
-            });
+            // No spinner: it asks for a frame every frame, and on a software renderer each frame
+            // takes CPU from the network; the elapsed time ticks four times a second instead.
+            ui.label(format!("Selecting subject… {:.1} s", s.started.elapsed().as_secs_f32()));
             if ui.button("Cancel").on_hover_text("Esc").clicked() {
                 out.push(Command::CancelJob);
             }
