@@ -162,20 +162,20 @@ fn check_size(which: &'static str, m: &Mask, w: u32, h: u32) -> Result<(), Engin
     Ok(())
 }
 
-/// The image is large enough to work on and the object brush is its size.
-fn check_image_and_brush(image: &PremulImage, brush: &Mask) -> Result<(), EngineError> {
+/// The image is large enough to work on and the `which` brush ("object", "shadow") is its size.
+pub(crate) fn check_image_and_brush(image: &PremulImage, which: &'static str, brush: &Mask) -> Result<(), EngineError> {
     let (w, h) = (image.width(), image.height());
     if w < 16 || h < 16 {
         return Err(EngineError::ImageTooSmall(w, h));
     }
-    check_size("object", brush, w, h)
+    check_size(which, brush, w, h)
 }
 
 /// Refuse what cannot be decomposed: a tiny image, masks of another size, an empty brush, or
 /// one that leaves nothing to rebuild the background from.
 fn check_request(image: &PremulImage, req: &DecomposeRequest<'_>) -> Result<(), EngineError> {
     let (w, h) = (image.width(), image.height());
-    check_image_and_brush(image, &req.object_mask)?;
+    check_image_and_brush(image, "object", &req.object_mask)?;
     if let Some(m) = &req.effect_hint {
         check_size("effect", m, w, h)?;
     }
@@ -250,7 +250,7 @@ fn segment_and_matte(
 /// The object's soft alpha inside `brush` (white = brushed), as `decompose` finds it before
 /// anything else: segmentation, then matting. For selection tools and for scoring the cut.
 pub fn cut_out(stages: &Stages, image: &PremulImage, brush: &Mask, seed: u64) -> Result<Plane, EngineError> {
-    check_image_and_brush(image, brush)?;
+    check_image_and_brush(image, "object", brush)?;
     if brush.is_empty() {
         return Err(EngineError::EmptyMask);
     }
@@ -444,30 +444,14 @@ fn relit_if_shadow(
         return Ok(None);
     }
     let relit = run.stages.shadows.relight(img, region, &cut.region, &cut.silhouette, extend, &|| run.cancelled())?;
-    Ok(is_shadow(img, &relit.image, &relit.region).then_some(relit))
+    Ok(is_shadow(img, &relit).then_some(relit))
 }
 
 /// Whether relighting really brightened the region (a shadow), rather than leaving it as it was
-/// (a reflection, glow or other brushed effect, which is filled instead). Measured over the
-/// pixels relighting changed: a detected region is often much larger than its shadow (a
-/// generous margin around a thin contact shadow), and the unchanged rest must not dilute it.
-fn is_shadow(img: &Rgb, relit: &Rgb, region: &Mask) -> bool {
-    let (mut before, mut after, mut changed, mut total) = (0.0f64, 0.0f64, 0usize, 0usize);
-    for i in 0..img.px.len() {
-        if region.at(i) {
-            total += 1;
-            let (b, a) = (img.px[i].iter().sum::<f32>() as f64, relit.px[i].iter().sum::<f32>() as f64);
-            if a > 1.02 * b + 1e-3 {
-                before += b;
-                after += a;
-                changed += 1;
-            }
-        }
-    }
-    let gain = after / before.max(1e-9);
-    // Brightened, but not absurdly: a factor above ~3 means a dark material, not a shadow; and
-    // over a real share of the region (a few texture valleys brightened a little are not one).
-    gain > 1.08 && gain < 3.0 && changed * 10 >= total
+/// (a reflection, glow or other brushed effect, which is filled instead) — but not absurdly: a
+/// factor above ~3 means a dark material, not a shadow.
+fn is_shadow(img: &Rgb, relit: &Relit) -> bool {
+    relit.brightening(img).is_some_and(|gain| gain > 1.08 && gain < 3.0)
 }
 
 /// At the object's soft edge the background is partly *seen*: estimate the object's colour there

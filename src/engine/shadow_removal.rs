@@ -2,9 +2,10 @@
 //! surface under a shadow is seen, only darker) and the shadow becomes its own Multiply layer,
 //! so that the layer over the clean background gives the photo back.
 
-use crate::document::{BlendMode, EffectKind, LayerKind, LayerStack, NewLayer, PremulImage};
+use crate::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
 use crate::raster::{Mask, Rgb};
 
+use super::decompose::check_image_and_brush;
 use super::request::{CancelToken, EngineError};
 use super::stages::Stages;
 
@@ -25,12 +26,18 @@ impl ShadowRemoval {
     /// The layers as a document: the background, the shadow above it (Multiply).
     pub fn to_layer_stack(&self) -> LayerStack {
         let mut stack = LayerStack::from_background(self.background.clone());
-        stack.push(
-            NewLayer::new("Shadow", self.shadow.clone())
-                .kind(LayerKind::Effect(EffectKind::Shadow))
-                .blend(BlendMode::Multiply),
-        );
+        self.clone().add_layer_to(&mut stack, 0, "Shadow");
         stack
+    }
+
+    /// Insert the shadow layer (Multiply) named `name` just above stack position `above`; the
+    /// background is the caller's to place. Returns the layer's id.
+    pub fn add_layer_to(self, stack: &mut LayerStack, above: usize, name: &str) -> LayerId {
+        let layer =
+            NewLayer::new(name, self.shadow).kind(LayerKind::Effect(EffectKind::Shadow)).blend(BlendMode::Multiply);
+        let id = stack.push(layer);
+        stack.reorder(id, above + 1);
+        id
     }
 }
 
@@ -43,19 +50,8 @@ pub fn remove_shadow(
     brush: &Mask,
     cancel: &CancelToken,
 ) -> Result<ShadowRemoval, EngineError> {
+    check_image_and_brush(image, "shadow", brush)?;
     let (w, h) = (image.width(), image.height());
-    if w < 16 || h < 16 {
-        return Err(EngineError::ImageTooSmall(w, h));
-    }
-    if (brush.width(), brush.height()) != (w, h) {
-        return Err(EngineError::MaskSizeMismatch {
-            which: "shadow",
-            mask_w: brush.width(),
-            mask_h: brush.height(),
-            image_w: w,
-            image_h: h,
-        });
-    }
     if brush.is_empty() {
         return Err(EngineError::EmptyEffectMask);
     }
@@ -65,28 +61,9 @@ pub fn remove_shadow(
     let img = Rgb::from_premul(image);
     let nothing = Mask::new(w, h);
     let relit = stages.shadows.relight(&img, brush, &nothing, &nothing, false, &|| cancel.is_cancelled())?;
-    let gain = brightening(&img, &relit.image, &relit.region).ok_or(EngineError::NotAShadow)?;
+    let gain = relit.brightening(&img).filter(|&g| g > 1.02).ok_or(EngineError::NotAShadow)? as f32;
     let shadow = multiply_layer(&img, &relit.image);
     Ok(ShadowRemoval { background: relit.image.to_premul(), shadow, gain })
-}
-
-/// The mean brightening of the pixels relighting changed, if it changed a real share of the
-/// region (a few texture valleys brightened a little are no shadow).
-fn brightening(img: &Rgb, relit: &Rgb, region: &Mask) -> Option<f32> {
-    let (mut before, mut after, mut changed, mut total) = (0.0f64, 0.0f64, 0usize, 0usize);
-    for (i, (a, b)) in relit.px.iter().zip(&img.px).enumerate() {
-        if region.at(i) {
-            total += 1;
-            let (b, a) = (b.iter().sum::<f32>() as f64, a.iter().sum::<f32>() as f64);
-            if a > 1.02 * b + 1e-3 {
-                before += b;
-                after += a;
-                changed += 1;
-            }
-        }
-    }
-    let gain = (after / before.max(1e-9)) as f32;
-    (changed * 10 >= total && gain > 1.02).then_some(gain)
 }
 
 /// The layer that, multiplied over `background`, gives `photo` back: per channel the shading

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use image::GrayImage;
-use layerdecomp::document::{BlendMode, EffectKind, LayerId, LayerKind, LayerStack, NewLayer, PremulImage};
+use layerdecomp::document::{EffectKind, LayerId, LayerKind, LayerStack, PremulImage};
 use layerdecomp::engine::{Decomposition, ShadowRemoval};
 
 use super::actions::{Action, LayerProperty};
@@ -237,45 +237,50 @@ impl Editing {
     /// The clean background replaces the photo, the object and its effects go above it, the
     /// brushed masks are cleared, and the object is selected: one undo step.
     fn add_decomposition(&mut self, mut d: Decomposition) {
-        self.commit();
-        let Some(bg) = self.background_index() else { return };
-        let before = self.doc.clone();
-        let objects = self.doc.stack.layers().iter().filter(|l| l.kind == LayerKind::Object).count();
-        let name = if objects == 0 { "Object".to_string() } else { format!("Object {}", objects + 1) };
-        let stack = &mut self.doc.stack;
-        let bg_id = stack.layers()[bg].id;
+        let name = numbered(&self.doc.stack, LayerKind::Object, "Object");
         let background = std::mem::replace(&mut d.background, PremulImage::new(0, 0));
-        if let Some(layer) = stack.layer_mut(bg_id) {
-            layer.pixels = Arc::new(background);
-        }
-        let object = d.add_layers_to(stack, bg, &name);
-        self.doc.masks = Masks::empty(self.doc.stack.width(), self.doc.stack.height());
-        self.blank_mask = self.doc.masks.object.clone();
-        self.commit_step("Decompose", before);
-        self.selected = Some(object);
+        self.land_result("Decompose", background, |stack, bg| d.add_layers_to(stack, bg, &name));
     }
 
     /// The clean background replaces the old one; the shadow goes just above it (Multiply).
-    fn add_shadow_removal(&mut self, removal: ShadowRemoval) {
+    fn add_shadow_removal(&mut self, mut removal: ShadowRemoval) {
+        let name = numbered(&self.doc.stack, LayerKind::Effect(EffectKind::Shadow), "Shadow");
+        let background = std::mem::replace(&mut removal.background, PremulImage::new(0, 0));
+        self.land_result("Remove shadow", background, |stack, bg| removal.add_layer_to(stack, bg, &name));
+    }
+
+    /// An engine result as one undo step: its clean `background` replaces the old one, `add`
+    /// puts its layers above it (stack position given) and returns the one to select, and the
+    /// brushed masks are cleared.
+    fn land_result(
+        &mut self,
+        label: &str,
+        background: PremulImage,
+        add: impl FnOnce(&mut LayerStack, usize) -> LayerId,
+    ) {
         self.commit();
         let Some(bg) = self.background_index() else { return };
         let before = self.doc.clone();
-        let shadows =
-            self.doc.stack.layers().iter().filter(|l| l.kind == LayerKind::Effect(EffectKind::Shadow)).count();
-        let name = if shadows == 0 { "Shadow".to_string() } else { format!("Shadow {}", shadows + 1) };
         let stack = &mut self.doc.stack;
         let bg_id = stack.layers()[bg].id;
         if let Some(layer) = stack.layer_mut(bg_id) {
-            layer.pixels = Arc::new(removal.background);
+            layer.pixels = Arc::new(background);
         }
-        let shadow = stack.push(
-            NewLayer::new(name, removal.shadow).kind(LayerKind::Effect(EffectKind::Shadow)).blend(BlendMode::Multiply),
-        );
-        stack.reorder(shadow, bg + 1);
+        let selected = add(stack, bg);
         self.doc.masks = Masks::empty(self.doc.stack.width(), self.doc.stack.height());
         self.blank_mask = self.doc.masks.object.clone();
-        self.commit_step("Remove shadow", before);
-        self.selected = Some(shadow);
+        self.commit_step(label, before);
+        self.selected = Some(selected);
+    }
+}
+
+/// `base`, or "`base` N" when the stack already holds N − 1 layers of `kind`.
+fn numbered(stack: &LayerStack, kind: LayerKind, base: &str) -> String {
+    let n = stack.layers().iter().filter(|l| l.kind == kind).count();
+    if n == 0 {
+        base.to_string()
+    } else {
+        format!("{base} {}", n + 1)
     }
 }
 

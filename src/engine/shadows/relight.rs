@@ -134,6 +134,29 @@ pub struct Relit {
     pub region: Mask,
 }
 
+impl Relit {
+    /// How much relighting brightened its region of `img`: the mean brightening over the pixels
+    /// it changed (by more than 2 %), measured there because a detected region is often much
+    /// larger than its shadow and the unchanged rest must not dilute it. `None` unless those
+    /// pixels are a real share of the region (a tenth): a few texture valleys brightened a
+    /// little are no shadow.
+    pub fn brightening(&self, img: &Rgb) -> Option<f64> {
+        let (mut before, mut after, mut changed, mut total) = (0.0f64, 0.0f64, 0usize, 0usize);
+        for (i, (b, a)) in img.px.iter().zip(&self.image.px).enumerate() {
+            if self.region.at(i) {
+                total += 1;
+                let (b, a) = (b.iter().sum::<f32>() as f64, a.iter().sum::<f32>() as f64);
+                if a > 1.02 * b + 1e-3 {
+                    before += b;
+                    after += a;
+                    changed += 1;
+                }
+            }
+        }
+        (changed * 10 >= total).then(|| after / before.max(1e-9))
+    }
+}
+
 /// Radius of the lit surface's mean just outside a shadow.
 const LIT_RADIUS: usize = 16;
 /// Radius and sampling step of the guided shading average.
