@@ -4,6 +4,7 @@ pub mod canvas;
 mod score;
 mod seg;
 mod shadows;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -15,6 +16,7 @@ use layerdecomp::io::{self, ImportOptions};
 use layerdecomp::raster::Rgb;
 use layerdecomp::synth::{read_cases, Case, SCENES};
 use score::{peer_prediction, score, Prediction, Scores};
+use verdicts::{effect_verdicts, EffectVerdicts};
 
 /// `layerdecomp bench`: the synthetic benchmark's options.
 #[derive(clap::Args, Debug)]
@@ -87,7 +89,11 @@ pub struct Row {
     pub case: String,
     pub scene: String,
     pub floor: String,
+    /// What the wide generator varied; empty for classic cases.
+    pub variation: String,
     pub scores: Scores,
+    /// The engine's effect layers judged (none for a peer, which reports no effects).
+    pub verdicts: Option<EffectVerdicts>,
     pub seconds: f64,
 }
 
@@ -129,6 +135,7 @@ pub fn run(
             BrushMode::Full => &case.mask_full,
         };
         let started = Instant::now();
+        let mut verdicts = None;
         let pred = match peer {
             Some(name) => {
                 let path = case.dir.join(format!("peer-{name}-{}", mode_name(mode))).join("background.png");
@@ -147,6 +154,7 @@ pub fn run(
                     io::write_png(&sheet, &dir.join(format!("{}.png", case.name)), io::PngDepth::Eight)
                         .map_err(|e| e.to_string())?;
                 }
+                verdicts = Some(effect_verdicts(&case.truth, &d.effects));
                 Prediction {
                     background: Rgb::from_premul(&d.background),
                     object: object_canvas(&d),
@@ -159,7 +167,9 @@ pub fn run(
             case: case.name.clone(),
             scene: case.scene.clone(),
             floor: case.floor.clone(),
+            variation: case.variation.clone(),
             scores: score(&case.truth, &pred),
+            verdicts,
             seconds,
         });
     }
@@ -217,6 +227,14 @@ pub fn table(rows: &[Row], title: &str) -> String {
             out.push_str(&line(&format!("mean ({})", sel.len()), scene, "", &sel));
         }
     }
+    let mut variations: Vec<&str> = rows.iter().map(|r| r.variation.as_str()).filter(|v| !v.is_empty()).collect();
+    variations.sort();
+    variations.dedup();
+    for variation in variations {
+        let sel: Vec<&Row> = rows.iter().filter(|r| r.variation == variation).collect();
+        out.push_str(&line(&format!("mean ({})", sel.len()), &sel[0].scene, variation, &sel));
+    }
+    out.push_str(&verdicts::summary(rows));
     let mut secs: Vec<f64> = rows.iter().map(|r| r.seconds).collect();
     secs.sort_by(f64::total_cmp);
     if !secs.is_empty() {

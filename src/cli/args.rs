@@ -69,6 +69,11 @@ pub enum Command {
         count: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The wide generator: shadows the engine's models do not describe (area lights, walls,
+        /// steps, two lights, occlusion, bounce light, blurred reflections) and no-shadow
+        /// controls on shaded or stained floors. Tune on one seed, report another.
+        #[arg(long)]
+        wide: bool,
         /// Folder with the source photographs (scripts/fetch_sources.sh fills data/sources).
         #[arg(long, default_value = "data/sources")]
         sources: PathBuf,

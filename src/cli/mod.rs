@@ -28,10 +28,14 @@ pub fn run(cli: &Cli) -> Result<bool> {
             eprintln!("wrote {} ({} layers)", plan.out.display(), stack.layers().len());
         }
         Some(Command::Info { file }) => print!("{}", info::info(file, &opts)?),
-        Some(Command::Synth { out, count, seed, sources }) => {
+        Some(Command::Synth { out, count, seed, wide, sources }) => {
             let src = layerdecomp::synth::Sources::load(sources).map_err(|e| anyhow!(e))?;
             for i in 0..*count {
-                let case = layerdecomp::synth::generate(&src, *seed, i);
+                let case = if *wide {
+                    layerdecomp::synth::generate_wide(&src, *seed, i)
+                } else {
+                    layerdecomp::synth::generate(&src, *seed, i)
+                };
                 layerdecomp::synth::write_case(&case, &out.join(format!("case{i:03}")))?;
             }
             eprintln!("wrote {count} cases to {}", out.display());

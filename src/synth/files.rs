@@ -35,7 +35,10 @@ pub fn write_case(case: &SynthCase, dir: &Path) -> Result<(), FileError> {
     io::write_png(&mask_image(&case.mask_object), &dir.join("mask_object.png"), png8)?;
     io::write_png(&mask_image(&case.mask_full), &dir.join("mask_full.png"), png8)?;
     let kind = case.effect.map_or("none", |k| LayerKind::Effect(k).name());
-    let meta = format!("effect={}\nkind={kind}\nfloor={}\n", case.scene, case.floor);
+    let mut meta = format!("effect={}\nkind={kind}\nfloor={}\n", case.scene, case.floor);
+    if !case.variation.is_empty() {
+        meta.push_str(&format!("variation={}\n", case.variation));
+    }
     io::write_bytes_atomically(&dir.join("meta.txt"), meta.as_bytes())
 }
 
@@ -63,6 +66,8 @@ pub struct Case {
     pub scene: String,
     /// The floor's name.
     pub floor: String,
+    /// What the wide generator varied (`meta.txt`'s `variation`); empty for classic cases.
+    pub variation: String,
     /// Every layer of the truth.
     pub truth: Truth,
     /// The loose brush over the object alone.
@@ -99,6 +104,7 @@ fn read_case(dir: &Path) -> Result<Case, FileError> {
         effect,
         scene: field("effect"),
         floor: field("floor"),
+        variation: field("variation"),
         truth: Truth {
             input: rgb("input.png")?,
             background: rgb("background.png")?,

@@ -9,7 +9,7 @@ use crate::raster::{box_blur3, Mask, Rgb};
 #[allow(clippy::approx_constant)]
 const PHASE_SPAN: f32 = 6.28;
 
-fn sample_mirror(t: &Rgb, u: f32, v: f32) -> [f32; 3] {
+pub(super) fn sample_mirror(t: &Rgb, u: f32, v: f32) -> [f32; 3] {
     let wrap = |x: f32, n: usize| -> f32 {
         let p = 2.0 * (n as f32 - 1.0);
         let m = x.rem_euclid(p);
@@ -38,7 +38,13 @@ const FLOORS: [(&str, usize, [f32; 3], f32); 7] = [
     ("concrete", 5, [1.0, 1.0, 1.0], 0.8),
 ];
 
-fn make_floor(src: &Sources, rng: &mut Rng) -> (Rgb, &'static str) {
+/// A floor (and its name), with a wall across its top part in some scenes (or at `force_wall`):
+/// the wall's bottom row is returned.
+pub(super) fn make_floor(
+    src: &Sources,
+    rng: &mut Rng,
+    force_wall: Option<usize>,
+) -> (Rgb, &'static str, Option<usize>) {
     let (name, ti, tint, base_scale) = FLOORS[rng.below(FLOORS.len())];
     let tex = &src.textures[ti].1;
     let (w, h) = (WIDTH, HEIGHT);
@@ -50,7 +56,8 @@ fn make_floor(src: &Sources, rng: &mut Rng) -> (Rgb, &'static str) {
     let (ca, sa) = (angle.cos(), angle.sin());
     let brightness = rng.range(0.85, 1.1);
     // Some scenes have a wall: a straight horizontal structure the fill must continue.
-    let wall_at = (rng.unit() < 0.35).then(|| (h as f32 * rng.range(0.12, 0.3)) as usize);
+    let drawn_wall = (rng.unit() < 0.35).then(|| (h as f32 * rng.range(0.12, 0.3)) as usize);
+    let wall_at = force_wall.or(drawn_wall);
     let wall_colour = [rng.range(0.6, 0.9), rng.range(0.6, 0.85), rng.range(0.55, 0.8)];
     let mut out = Rgb::new(w, h);
     for y in 0..h {
@@ -73,21 +80,21 @@ fn make_floor(src: &Sources, rng: &mut Rng) -> (Rgb, &'static str) {
             out.px[y * w + x] = px;
         }
     }
-    (out, name)
+    (out, name, wall_at)
 }
 
 /// A silhouette as exact coverage (4×4 supersampled), with the contact line at `base_y`.
-struct Silhouette {
-    alpha: Vec<f32>,
-    cx: f32,
-    base_y: f32,
-    rx: f32,
-    ry: f32,
+pub(super) struct Silhouette {
+    pub(super) alpha: Vec<f32>,
+    pub(super) cx: f32,
+    pub(super) base_y: f32,
+    pub(super) rx: f32,
+    pub(super) ry: f32,
     /// Whether it has a thin part (handle/antenna) a brush may miss.
     thin: bool,
 }
 
-fn make_silhouette(rng: &mut Rng) -> Silhouette {
+pub(super) fn make_silhouette(rng: &mut Rng) -> Silhouette {
     let (w, h) = (WIDTH, HEIGHT);
     let ry = h as f32 * rng.range(0.12, 0.22);
     let rx = ry * rng.range(0.5, 1.3);
@@ -149,7 +156,7 @@ fn make_silhouette(rng: &mut Rng) -> Silhouette {
     Silhouette { alpha, cx, base_y, rx, ry, thin }
 }
 
-fn bilinear_plane(v: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
+pub(super) fn bilinear_plane(v: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
     if x < 0.0 || y < 0.0 || x > (w - 1) as f32 || y > (h - 1) as f32 {
         return 0.0;
     }
@@ -163,7 +170,6 @@ fn bilinear_plane(v: &[f32], w: usize, h: usize, x: f32, y: f32) -> f32 {
 /// Generate case `index` of the set with `seed`.
 pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
     let mut rng = Rng::new(seed).fork(index as u64 + 1);
-    let (w, h) = (WIDTH, HEIGHT);
     // Effects cycle so any 36 consecutive cases hold ≥ 15 cast shadows, ≥ 5 reflections and
     // ≥ 4 without effect.
     let effect = [
@@ -174,7 +180,7 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
         Scene::CastShadow,
         Scene::ContactShadow,
     ][index % 6];
-    let (background, floor) = make_floor(src, &mut rng);
+    let (background, floor, _) = make_floor(src, &mut rng, None);
     let sil = make_silhouette(&mut rng);
     let object_rgb = colour_object(src, &sil, &mut rng);
     // The floor with the object's effect on it.
@@ -186,7 +192,27 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
         Scene::Reflection => add_reflection(&mut floor_fx, &sil, &object_rgb, &mut rng),
         Scene::Plain => {}
     }
-    // Quantise like a photo file, then the effect layer is the minimal-alpha unmixing.
+    assemble(Parts { background, floor_fx, sil, object_rgb, scene: effect, floor, variation: "" }, &mut rng)
+}
+
+/// What a case is made of before the truth's layers are derived from it.
+pub(super) struct Parts {
+    /// The clean floor (its own shading and stains included: they are not the object's).
+    pub background: Rgb,
+    /// The floor with the object's effect on it.
+    pub floor_fx: Rgb,
+    pub sil: Silhouette,
+    pub object_rgb: Rgb,
+    pub scene: Scene,
+    pub floor: &'static str,
+    pub variation: &'static str,
+}
+
+/// The case: quantised like a photo file, the effect layer the minimal-alpha unmixing of the
+/// effected floor over the clean one, the object composited, and the two brushes.
+pub(super) fn assemble(parts: Parts, rng: &mut Rng) -> SynthCase {
+    let Parts { background, floor_fx, sil, object_rgb, scene, floor, variation } = parts;
+    let (w, h) = (WIDTH, HEIGHT);
     let q = |v: f32| (v * 255.0).round().clamp(0.0, 255.0) / 255.0;
     let background = Rgb { w, h, px: background.px.iter().map(|p| p.map(q)).collect() };
     let floor_fx = Rgb { w, h, px: floor_fx.px.iter().map(|p| p.map(q)).collect() };
@@ -204,7 +230,7 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
             .collect(),
     };
 
-    let (mask_object, mask_full) = brushes(&sil, &effect_alpha, &mut rng);
+    let (mask_object, mask_full) = brushes(&sil, &effect_alpha, rng);
     SynthCase {
         input,
         background,
@@ -214,14 +240,15 @@ pub fn generate(src: &Sources, seed: u64, index: usize) -> SynthCase {
         effect_alpha,
         mask_object,
         mask_full,
-        effect: effect.layer_kind(),
-        scene: effect.name(),
+        effect: scene.layer_kind(),
+        scene: scene.name(),
         floor,
+        variation,
     }
 }
 
 /// The object's colour: a crop of a photograph, shaded like a lit dome.
-fn colour_object(src: &Sources, sil: &Silhouette, rng: &mut Rng) -> Rgb {
+pub(super) fn colour_object(src: &Sources, sil: &Silhouette, rng: &mut Rng) -> Rgb {
     let (w, h) = (WIDTH, HEIGHT);
     let (_, photo) = &src.photos[rng.below(src.photos.len())];
     let (ox, oy) = (rng.range(0.0, photo.w as f32), rng.range(0.0, photo.h as f32));
@@ -302,7 +329,7 @@ fn add_shadow(floor: &mut Rgb, sil: &Silhouette, cast_shadow: bool, rng: &mut Rn
 }
 
 /// The object mirrored below its contact line, fading with distance, blended over the floor.
-fn add_reflection(floor: &mut Rgb, sil: &Silhouette, object_rgb: &Rgb, rng: &mut Rng) {
+pub(super) fn add_reflection(floor: &mut Rgb, sil: &Silhouette, object_rgb: &Rgb, rng: &mut Rng) {
     let (w, h) = (WIDTH, HEIGHT);
     let strength = rng.range(0.25, 0.5);
     let fade = sil.ry * rng.range(0.6, 1.4);
@@ -356,7 +383,7 @@ fn brushes(sil: &Silhouette, effect_alpha: &[f32], rng: &mut Rng) -> (Mask, Mask
 
 /// What the generator puts on the floor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scene {
+pub(super) enum Scene {
     CastShadow,
     ContactShadow,
     Reflection,

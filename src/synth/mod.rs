@@ -8,6 +8,7 @@
 mod files;
 mod generate;
 mod sources;
+mod wide;
 
 use crate::document::EffectKind;
 use crate::raster::{Mask, Rgb};
@@ -15,6 +16,7 @@ use crate::raster::{Mask, Rgb};
 pub use files::{read_cases, write_case, Case, Truth};
 pub use generate::generate;
 pub use sources::Sources;
+pub use wide::generate_wide;
 
 /// Width of a generated case, in pixels.
 pub const WIDTH: usize = 960;
@@ -49,4 +51,7 @@ pub struct SynthCase {
     pub scene: &'static str,
     /// The floor's name ("wood", "grass", ...).
     pub floor: &'static str,
+    /// What the wide generator varied in this case ("two lights", "wall", ...); empty for the
+    /// classic generator's cases.
+    pub variation: &'static str,
 }
