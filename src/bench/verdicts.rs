@@ -58,15 +58,20 @@ pub fn summary(rows: &[Row]) -> String {
         return String::new();
     }
     let mut out = String::from("\n");
-    let controls: Vec<f64> =
-        judged.iter().filter(|(r, _)| r.scene == "none").map(|(_, v)| 100.0 * v.stray_alpha).collect();
+    let controls: Vec<(&str, f64)> = judged
+        .iter()
+        .filter(|(r, _)| r.scene == "none")
+        .map(|(r, v)| (r.case.as_str(), 100.0 * v.stray_alpha))
+        .collect();
     if !controls.is_empty() {
-        let worst = controls.iter().cloned().fold(0.0, f64::max);
-        let over = controls.iter().filter(|&&a| a >= 0.5).count();
+        let worst = controls.iter().map(|c| c.1).fold(0.0, f64::max);
+        let over: Vec<String> =
+            controls.iter().filter(|c| c.1 >= 0.5).map(|(name, a)| format!("{name} {a:.2} %")).collect();
         out.push_str(&format!(
-            "no-effect controls ({}): effect alpha {:.3} % of the image on average, {worst:.3} % at most, {over} at 0.5 % or more\n",
+            "no-effect controls ({}): effect alpha {:.3} % of the image on average, {worst:.3} % at most; at 0.5 % or more: {}\n",
             controls.len(),
-            controls.iter().sum::<f64>() / controls.len() as f64,
+            controls.iter().map(|c| c.1).sum::<f64>() / controls.len() as f64,
+            if over.is_empty() { "none".to_string() } else { over.join(", ") },
         ));
     }
     let residuals: Vec<f64> = rows.iter().filter_map(|r| r.scores.residual_effect).collect();

@@ -19,6 +19,9 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask) -> Rg
     relight_cancellable(img, region, object, silhouette, false, &|| false).map_or_else(|_| img.clone(), |r| r.image)
 }
 
+/// How far beyond a detected region (a share of the object's size) its shadow may be extended.
+const EXTEND_REACH: f32 = 0.3;
+
 /// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
 /// large photo takes a good part of a second.
 pub fn relight_cancellable(
@@ -32,7 +35,13 @@ pub fn relight_cancellable(
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
     let Some(bounds) = region.bounds() else { return Ok(Relit { image: img.clone(), region: region.clone() }) };
-    let rect = Rect::grown(bounds, 16, w, h);
+    // Room beyond the region for the fitted model to extend the shadow into: a detected
+    // region stops short of a soft shadow's faint far end.
+    let margin = match silhouette.bounds() {
+        Some((_, _, sw, sh)) if extend => 16.max((EXTEND_REACH * sw.max(sh) as f32) as usize),
+        _ => 16,
+    };
+    let rect = Rect::grown(bounds, margin, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
