@@ -259,6 +259,9 @@ pub fn cut_out(stages: &Stages, image: &PremulImage, brush: &Mask, seed: u64) ->
         .map(|(alpha, _)| alpha)
 }
 
+/// Below this quality of the projection model's fit, a detected shadow is not the object's.
+const NOT_ITS_SHADOW: f32 = 0.0;
+
 /// Take the object's effects out of the photo: the user's effect brush if there is one (it
 /// overrides detection), else what detection finds (unless turned off).
 fn remove_effects(run: &Run<'_>, img: &Rgb, cut: &ObjectCut) -> Result<EffectsRemoved, Cancelled> {
@@ -332,10 +335,16 @@ fn remove_detected_effects(
     }
     if let Some((region, conf)) = run.stages.shadows.detect(&fx.photo, &cut.region) {
         let region = region.minus(&fx.reflection);
-        if let Some(relit) = relit_if_shadow(run, &fx.photo, &region, cut, true)? {
+        let relit = relit_if_shadow(run, &fx.photo, &region, cut, true)?;
+        // Darkening beside the object that no projection of its silhouette explains at all is
+        // the floor's own (shade from elsewhere, a stain): reported, it would take a piece of
+        // floor away with the object. How dark the region is says little (shade and stains are
+        // dark too); how well the object's projection explains it says more, so the confidence
+        // shown is the lower of the two.
+        if let Some(relit) = relit.filter(|r| r.model_quality.is_none_or(|q| q >= NOT_ITS_SHADOW)) {
+            fx.shadow_confidence = conf.min(relit.model_quality.unwrap_or(1.0).clamp(0.0, 1.0));
             fx.photo = relit.image;
             fx.shadow = relit.region.minus(&fx.reflection);
-            fx.shadow_confidence = conf;
         }
     }
     Ok(())

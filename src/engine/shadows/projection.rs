@@ -35,8 +35,9 @@ pub(super) type Extension = Vec<(usize, [f32; 3])>;
 
 /// The shading (log-deficit per channel) at the `todo` pixels of a crop: the local estimate
 /// `local`, replaced by the fitted projection where that describes the shadow; and, if
-/// `extend`, the crop pixels outside `region` the model shades, with their shading. See [`fit`]
-/// for the other arguments.
+/// `extend`, the crop pixels outside `region` the model shades, with their shading; and how well
+/// the projection explains the shadow (`None` when none could be fitted). See [`fit`] for the
+/// other arguments.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn refine(
     silhouette: &Mask,
@@ -48,13 +49,13 @@ pub(super) fn refine(
     usable: &[bool],
     region: &[bool],
     extend: bool,
-) -> (Vec<[f32; 3]>, Extension) {
+) -> (Vec<[f32; 3]>, Extension, Option<f32>) {
     let mut smooth = vec![0.0f32; rw * rh];
     for (&i, d) in todo.iter().zip(&local) {
         smooth[i] = lum(*d);
     }
     let Some((projection, model, residual)) = fit(silhouette, origin, (rw, rh), &smooth, raw, usable, region) else {
-        return (local, Vec::new());
+        return (local, Vec::new(), None);
     };
     let p = &projection;
     log::debug!(
@@ -67,7 +68,7 @@ pub(super) fn refine(
         p.quality
     );
     if projection.quality < MIN_QUALITY {
-        return (local, Vec::new());
+        return (local, Vec::new(), Some(projection.quality));
     }
     let agreement = (AGREEMENT * projection.spread).max(0.01);
     // Beyond the detected region, floor the model puts a shadow on (a far end, a faint tail
@@ -100,7 +101,7 @@ pub(super) fn refine(
             [0, 1, 2].map(|c| m[c] + t * (loc[c] - m[c]))
         })
         .collect();
-    (shading, extra)
+    (shading, extra, Some(projection.quality))
 }
 
 /// The fitted projection: for a floor pixel at height `hgt = (base − y) / ky` above the floor

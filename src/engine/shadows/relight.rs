@@ -19,9 +19,6 @@ pub fn relight(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask) -> Rg
     relight_cancellable(img, region, object, silhouette, false, &|| false).map_or_else(|_| img.clone(), |r| r.image)
 }
 
-/// How far beyond a detected region (a share of the object's size) its shadow may be extended.
-const EXTEND_REACH: f32 = 0.3;
-
 /// `relight`, stopping early (with `Cancelled`) once `cancelled` says so: a brushed shadow on a
 /// large photo takes a good part of a second.
 pub fn relight_cancellable(
@@ -34,14 +31,10 @@ pub fn relight_cancellable(
 ) -> Result<Relit, Cancelled> {
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
-    let Some(bounds) = region.bounds() else { return Ok(Relit { image: img.clone(), region: region.clone() }) };
-    // Room beyond the region for the fitted model to extend the shadow into: a detected
-    // region stops short of a soft shadow's faint far end.
-    let margin = match silhouette.bounds() {
-        Some((_, _, sw, sh)) if extend => 16.max((EXTEND_REACH * sw.max(sh) as f32) as usize),
-        _ => 16,
+    let Some(bounds) = region.bounds() else {
+        return Ok(Relit { image: img.clone(), region: region.clone(), model_quality: None });
     };
-    let rect = Rect::grown(bounds, margin, w, h);
+    let rect = Rect::grown(bounds, 16, w, h);
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
@@ -116,7 +109,7 @@ pub fn relight_cancellable(
     // Where the shadow is its object's silhouette projected on the floor, that fitted shape
     // replaces the local averages (which follow the floor's blotches).
     let usable: Vec<bool> = (0..rw * rh).map(|i| !skip[i] && !in_object[i]).collect();
-    let (shading, extra) =
+    let (shading, extra, model_quality) =
         projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, extend);
     check()?;
     let mut relit_region = region.clone();
@@ -130,7 +123,7 @@ pub fn relight_cancellable(
         });
         relit_region.set((gi % w) as u32, (gi / w) as u32, true);
     }
-    Ok(Relit { image: out, region: relit_region })
+    Ok(Relit { image: out, region: relit_region, model_quality })
 }
 
 /// A photo with a shadow relit, and where: the region asked for, plus (if extending was asked)
@@ -141,6 +134,10 @@ pub struct Relit {
     pub image: Rgb,
     /// The pixels relit.
     pub region: Mask,
+    /// How well the object's silhouette, projected by one light, explains the shadow relit
+    /// (1: all but the floor's texture; 0 or less: nothing); `None` when no projection could be
+    /// fitted (no silhouette, a region too small).
+    pub model_quality: Option<f32>,
 }
 
 impl Relit {
