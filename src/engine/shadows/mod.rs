@@ -11,6 +11,7 @@
 //! sharp where its edge is, and `B = I / s` keeps the floor's texture. The shadow layer is then
 //! what unmixing `I` over `B` gives: black-ish with alpha `1 − s`.
 
+mod coarse;
 mod detect;
 mod lit_level;
 mod membrane;

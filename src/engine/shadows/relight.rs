@@ -3,7 +3,7 @@
 //! `B = I / s`, which keeps the floor's texture.
 
 use super::lit_level::lit_log_colour;
-use super::{projection, EPS};
+use super::{coarse, projection, EPS};
 use crate::engine::complete::diffuse_from;
 use crate::engine::Cancelled;
 use crate::raster::{box_mean, deficit_luminance, masked_mean, median, Mask, Rect, Rgb};
@@ -29,19 +29,73 @@ pub fn relight_cancellable(
     extend: bool,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Relit, Cancelled> {
-    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let (w, h) = (img.w, img.h);
     let Some(bounds) = region.bounds() else {
         return Ok(Relit { image: img.clone(), region: region.clone(), model_quality: None });
     };
     let rect = Rect::grown(bounds, 16, w, h);
+    let masks = RelightMasks { region, object, silhouette };
+    let shading = match working_step(rect.w() * rect.h()) {
+        1 => crop_shading(img, &masks, &rect, extend, cancelled)?,
+        step => coarse::crop_shading(img, &masks, &rect, step, extend, cancelled)?,
+    };
+    let mut out = img.clone();
+    let mut relit_region = region.clone();
+    for (i, d) in shading.shading {
+        let gi = (rect.y0 + i / rect.w()) * w + rect.x0 + i % rect.w();
+        let m = (d[0] + d[1] + d[2]) / 3.0;
+        let d = d.map(|v| m + (v - m).clamp(-CHROMA_LIMIT, CHROMA_LIMIT));
+        out.px[gi] = [0, 1, 2].map(|c| {
+            let s = (-d[c]).exp().clamp(0.05, 1.0);
+            ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
+        });
+        relit_region.set((gi % w) as u32, (gi / w) as u32, true);
+    }
+    Ok(Relit { image: out, region: relit_region, model_quality: shading.model_quality })
+}
+
+/// The shadow's region to relight, the object (no floor is seen there) and its solid part (what
+/// casts the shadow), all over the whole photo.
+pub(super) struct RelightMasks<'a> {
+    pub region: &'a Mask,
+    pub object: &'a Mask,
+    pub silhouette: &'a Mask,
+}
+
+/// Shading over a crop: the log-deficit per channel at crop pixels (row-major in the crop), the
+/// region's and, if extending, the floor beyond it the fitted model shades; and how well that
+/// model explained the shadow.
+pub(super) struct CropShading {
+    pub shading: Vec<(usize, [f32; 3])>,
+    pub model_quality: Option<f32>,
+}
+
+/// Above this many pixels, a crop's shading is estimated on a coarser grid (every `step`-th
+/// pixel, box-averaged) and interpolated back: shading is smooth at that scale, and the
+/// averages' cost grows with the pixel count (a 12 MP photo's shadow took 1.9 s at full size).
+const WORKING_PIXELS: usize = 400_000;
+
+/// The coarsening step for a crop of `pixels`: 1 up to `WORKING_PIXELS`.
+fn working_step(pixels: usize) -> usize {
+    ((pixels as f32 / WORKING_PIXELS as f32).sqrt().ceil() as usize).max(1)
+}
+
+/// The shading of `rect`'s pixels at full resolution (see `relight`).
+pub(super) fn crop_shading(
+    img: &Rgb,
+    masks: &RelightMasks<'_>,
+    rect: &Rect,
+    extend: bool,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<CropShading, Cancelled> {
+    let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
+    let RelightMasks { region, object, silhouette } = *masks;
     let (x0, y0, rw, rh) = (rect.x0, rect.y0, rect.w(), rect.h());
     let crop = img.crop(x0, y0, rw, rh);
     let at = |m: &Mask, i: usize| m.get((x0 + i % rw) as u32, (y0 + i / rw) as u32);
     let in_region: Vec<bool> = (0..rw * rh).map(|i| at(region, i) && !at(object, i)).collect();
     let in_object: Vec<bool> = (0..rw * rh).map(|i| at(object, i)).collect();
     let unusable: Vec<bool> = (0..rw * rh).map(|i| in_region[i] || in_object[i]).collect();
-    let mut out = img.clone();
     let mut deficit: Vec<[f32; 3]> = vec![[0.0; 3]; rw * rh];
     let logc: [Vec<f32>; 3] = [0, 1, 2].map(|c| crop.px.iter().map(|p| (p[c] + EPS).ln()).collect());
     // Outside: the lit surface's mean log-colour over a wide window (a narrow one follows the
@@ -112,18 +166,7 @@ pub fn relight_cancellable(
     let (shading, extra, model_quality) =
         projection::refine(silhouette, (x0, y0), (rw, rh), &todo, shading, &deficit, &usable, &in_region, extend);
     check()?;
-    let mut relit_region = region.clone();
-    for (i, d) in todo.iter().copied().zip(shading).chain(extra) {
-        let gi = (y0 + i / rw) * w + x0 + i % rw;
-        let m = (d[0] + d[1] + d[2]) / 3.0;
-        let d = d.map(|v| m + (v - m).clamp(-CHROMA_LIMIT, CHROMA_LIMIT));
-        out.px[gi] = [0, 1, 2].map(|c| {
-            let s = (-d[c]).exp().clamp(0.05, 1.0);
-            ((img.px[gi][c] + EPS) / s - EPS).clamp(0.0, 1.0)
-        });
-        relit_region.set((gi % w) as u32, (gi / w) as u32, true);
-    }
-    Ok(Relit { image: out, region: relit_region, model_quality })
+    Ok(CropShading { shading: todo.into_iter().zip(shading).chain(extra).collect(), model_quality })
 }
 
 /// A photo with a shadow relit, and where: the region asked for, plus (if extending was asked)

@@ -1,0 +1,131 @@
+//! Relighting a large shadow at a working resolution: the shading is estimated on a grid
+//! `step` times coarser (the photo box-averaged) and interpolated back to every pixel, which is
+//! then divided by it at full size, so the floor keeps its full-resolution texture. Shading is
+//! smooth except across a shadow's edge, and a large photo's penumbra spans many pixels.
+
+use super::relight::{crop_shading as shading_at_full_size, CropShading, RelightMasks};
+use crate::engine::Cancelled;
+use crate::raster::{Mask, Rect, Rgb};
+
+/// The shading of `rect`'s pixels, estimated every `step` pixels (see `relight::crop_shading`).
+pub(super) fn crop_shading(
+    img: &Rgb,
+    masks: &RelightMasks<'_>,
+    rect: &Rect,
+    step: usize,
+    extend: bool,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<CropShading, Cancelled> {
+    let (rw, rh) = (rect.w(), rect.h());
+    let (sw, sh) = (rw.div_ceil(step), rh.div_ceil(step));
+    let mut small = Rgb::new(sw, sh);
+    // A coarse cell is region, or object, if any of its pixels is (an object pixel's colour
+    // must not enter the floor's averages), and silhouette where most of its pixels are.
+    let (mut region, mut object, mut solid) = (vec![0u8; sw * sh], vec![0u8; sw * sh], vec![0u8; sw * sh]);
+    for sy in 0..sh {
+        for sx in 0..sw {
+            let (xa, xb) = (rect.x0 + sx * step, (rect.x0 + (sx + 1) * step).min(rect.x1));
+            let (ya, yb) = (rect.y0 + sy * step, (rect.y0 + (sy + 1) * step).min(rect.y1));
+            let (mut sum, mut n, mut solid_n) = ([0.0f32; 3], 0usize, 0usize);
+            let c = sy * sw + sx;
+            for y in ya..yb {
+                for x in xa..xb {
+                    let p = img.px[y * img.w + x];
+                    sum = [sum[0] + p[0], sum[1] + p[1], sum[2] + p[2]];
+                    n += 1;
+                    let (x, y) = (x as u32, y as u32);
+                    region[c] |= masks.region.get(x, y) as u8;
+                    object[c] |= masks.object.get(x, y) as u8;
+                    solid_n += masks.silhouette.get(x, y) as usize;
+                }
+            }
+            small.px[c] = sum.map(|v| v / n as f32);
+            solid[c] = (2 * solid_n > n) as u8;
+        }
+    }
+    let as_mask = |v: Vec<u8>| Mask::from_bytes(sw as u32, sh as u32, v).expect("sizes match");
+    let region_small = as_mask(region);
+    let (object_small, solid_small) = (as_mask(object), as_mask(solid));
+    let coarse = shading_at_full_size(
+        &small,
+        &RelightMasks { region: &region_small, object: &object_small, silhouette: &solid_small },
+        &Rect { x0: 0, y0: 0, x1: sw, y1: sh },
+        extend,
+        cancelled,
+    )?;
+    let mut known = vec![false; sw * sh];
+    let mut value = vec![[0.0f32; 3]; sw * sh];
+    for (i, d) in coarse.shading {
+        known[i] = true;
+        value[i] = d;
+    }
+    let grid = Grid { known: &known, value: &value, w: sw, h: sh };
+    let mut shading = Vec::new();
+    for y in 0..rh {
+        for x in 0..rw {
+            let (gx, gy) = ((rect.x0 + x) as u32, (rect.y0 + y) as u32);
+            if masks.object.get(gx, gy) {
+                continue;
+            }
+            // The region, and floor beyond it the fitted model extended the shadow to.
+            let cell = (y / step) * sw + x / step;
+            if !(masks.region.get(gx, gy) || (known[cell] && !region_small.at(cell))) {
+                continue;
+            }
+            let (fx, fy) = ((x as f32 + 0.5) / step as f32 - 0.5, (y as f32 + 0.5) / step as f32 - 0.5);
+            if let Some(d) = grid.sample(fx, fy) {
+                shading.push((y * rw + x, d));
+            }
+        }
+    }
+    Ok(CropShading { shading, model_quality: coarse.model_quality })
+}
+
+/// Shading known at some cells of a coarse grid.
+struct Grid<'a> {
+    known: &'a [bool],
+    value: &'a [[f32; 3]],
+    w: usize,
+    h: usize,
+}
+
+impl Grid<'_> {
+    /// Bilinear interpolation at `(fx, fy)` (cell units) over the known cells among the four
+    /// around it, renormalised; where none of the four is known (beside the object, whose
+    /// cells have no shading), the nearest known cell within two. `None` if there is none.
+    fn sample(&self, fx: f32, fy: f32) -> Option<[f32; 3]> {
+        let (fx, fy) = (fx.clamp(0.0, (self.w - 1) as f32), fy.clamp(0.0, (self.h - 1) as f32));
+        let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
+        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+        let (mut sum, mut weight) = ([0.0f32; 3], 0.0f32);
+        for (x, y, wt) in
+            [(x0, y0, (1.0 - tx) * (1.0 - ty)), (x1, y0, tx * (1.0 - ty)), (x0, y1, (1.0 - tx) * ty), (x1, y1, tx * ty)]
+        {
+            let c = y * self.w + x;
+            if self.known[c] && wt > 0.0 {
+                sum = [0, 1, 2].map(|k| sum[k] + wt * self.value[c][k]);
+                weight += wt;
+            }
+        }
+        if weight > 1e-3 {
+            return Some(sum.map(|v| v / weight));
+        }
+        let (cx, cy) = (fx.round() as isize, fy.round() as isize);
+        let mut best: Option<(isize, [f32; 3])> = None;
+        for dy in -2isize..=2 {
+            for dx in -2isize..=2 {
+                let (x, y) = (cx + dx, cy + dy);
+                if x < 0 || y < 0 || x >= self.w as isize || y >= self.h as isize {
+                    continue;
+                }
+                let c = y as usize * self.w + x as usize;
+                let d2 = dx * dx + dy * dy;
+                if self.known[c] && best.is_none_or(|(b, _)| d2 < b) {
+                    best = Some((d2, self.value[c]));
+                }
+            }
+        }
+        best.map(|(_, v)| v)
+    }
+}
