@@ -328,14 +328,22 @@ fn remove_detected_effects(
     fx: &mut EffectsRemoved,
 ) -> Result<(), Cancelled> {
     let cancel = || run.cancelled();
-    if let Some(found) = run.stages.reflections.remove(img, &cut.alpha, &cut.region, &cancel)? {
+    let t = std::time::Instant::now();
+    let refl = run.stages.reflections.remove(img, &cut.alpha, &cut.region, &cancel)?;
+    log::debug!("effects: reflection search {:.3} s", t.elapsed().as_secs_f64());
+    if let Some(found) = refl {
         fx.photo = found.image;
         fx.reflection = found.region;
         fx.reflection_confidence = found.confidence;
     }
-    if let Some((region, conf)) = run.stages.shadows.detect(&fx.photo, &cut.region) {
+    let t = std::time::Instant::now();
+    let det = run.stages.shadows.detect(&fx.photo, &cut.region);
+    log::debug!("effects: shadow detection {:.3} s", t.elapsed().as_secs_f64());
+    if let Some((region, conf)) = det {
         let region = region.minus(&fx.reflection);
+        let t = std::time::Instant::now();
         let relit = relit_if_shadow(run, &fx.photo, &region, cut, true)?;
+        log::debug!("effects: relighting {:.3} s, region {} px", t.elapsed().as_secs_f64(), region.count());
         // Darkening beside the object that no projection of its silhouette explains at all is
         // the floor's own (shade from elsewhere, a stain): reported, it would take a piece of
         // floor away with the object. How dark the region is says little (shade and stains are
