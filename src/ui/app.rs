@@ -560,14 +560,13 @@ impl EditorApp {
     }
 
     fn schedule_repaint(&self, ctx: &egui::Context) {
-        let measuring = self.job.is_some() || self.settle_until.is_some();
-        if (measuring && self.options.debug_timing) || frame_log() {
-            // Measure frame pacing while the engine runs: draw continuously.
+        if frame_log() {
+            // Logging every frame's timing: draw continuously.
             ctx.request_repaint();
         } else if self.job.is_some() || self.select_job.is_some() {
-            // The elapsed time ticks; progress wakes the UI itself. Few frames leave the CPU to
-            // the engine.
-            ctx.request_repaint_after(Duration::from_millis(250));
+            // The elapsed time ticks five times a second; progress wakes the UI itself. Few
+            // frames leave the CPU to the engine (`--debug-timing` measures this very pacing).
+            ctx.request_repaint_after(Duration::from_millis(200));
         } else if !self.tasks.is_empty() || self.settle_until.is_some() {
             ctx.request_repaint_after(Duration::from_millis(100));
         } else {

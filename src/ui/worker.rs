@@ -128,6 +128,10 @@ fn decompose_job(
     req.quality = input.quality;
     req.cancel = cancel;
     req.progress = Some(on_progress);
+    // Every core: the engine's threads run at a lower priority (`lower_priority`), so the UI's
+    // thread still gets the CPU the moment it has a frame to draw, and between frames (a few a
+    // second while the engine works) the engine has the whole machine.
+    req.threads = std::thread::available_parallelism().ok().map(|n| n.get());
     decompose_with(&input.stages, &input.image, &req)
 }
 
