@@ -712,7 +712,7 @@ mod tests {
         let usable: Vec<bool> = (0..W * H).map(|i| !obj.at(i)).collect();
         let todo: Vec<usize> = (0..W * H).filter(|&i| region[i]).collect();
         let local: Vec<[f32; 3]> = todo.iter().map(|&i| raw[i]).collect();
-        let (out, extra) = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region, true);
+        let (out, extra, _) = refine(&obj, (0, 0), (W, H), &todo, local.clone(), &raw, &usable, &region, true);
         assert!(extra.is_empty());
         assert_eq!(out, local);
     }

@@ -29,15 +29,33 @@ pub fn relight_cancellable(
     extend: bool,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Relit, Cancelled> {
+    relight_on_grid(img, &RelightMasks { region, object, silhouette }, extend, None, cancelled)
+}
+
+#[cfg(test)]
+/// `relight` with the shading estimated every `step` pixels, whatever the photo's size.
+pub fn relight_every(img: &Rgb, region: &Mask, object: &Mask, silhouette: &Mask, step: usize) -> Rgb {
+    let masks = RelightMasks { region, object, silhouette };
+    relight_on_grid(img, &masks, false, Some(step), &|| false).map_or_else(|_| img.clone(), |r| r.image)
+}
+
+/// Relight with the shading estimated every `step` pixels (by default, as the crop's size asks).
+fn relight_on_grid(
+    img: &Rgb,
+    masks: &RelightMasks<'_>,
+    extend: bool,
+    step: Option<usize>,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Relit, Cancelled> {
     let (w, h) = (img.w, img.h);
+    let region = masks.region;
     let Some(bounds) = region.bounds() else {
         return Ok(Relit { image: img.clone(), region: region.clone(), model_quality: None });
     };
     let rect = Rect::grown(bounds, 16, w, h);
-    let masks = RelightMasks { region, object, silhouette };
-    let shading = match working_step(rect.w() * rect.h()) {
-        1 => crop_shading(img, &masks, &rect, extend, cancelled)?,
-        step => coarse::crop_shading(img, &masks, &rect, step, extend, cancelled)?,
+    let shading = match step.unwrap_or_else(|| working_step(rect.w() * rect.h())) {
+        1 => crop_shading(img, masks, &rect, extend, cancelled)?,
+        step => coarse::crop_shading(img, masks, &rect, step, extend, cancelled)?,
     };
     let mut out = img.clone();
     let mut relit_region = region.clone();

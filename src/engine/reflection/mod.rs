@@ -10,6 +10,8 @@
 //! Linear values throughout: the reflection adds light (over-compositing is linear in the
 //! encoded values the layers are stored in, as everywhere in the engine).
 
+mod coarse;
+
 use super::shadows::membrane_from_rim;
 use super::Cancelled;
 use crate::raster::masked_mean;
@@ -61,6 +63,26 @@ pub fn detect_reflection_cancellable(
 }
 
 fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Option<Reflection> {
+    let (_, _, bw, bh) = object.bounds()?;
+    match coarse::working_step(bw as usize * bh as usize) {
+        1 => {
+            let found = search(img, alpha, object, cancelled)?;
+            unmix_found(img, &found)
+        }
+        step => coarse::find(img, alpha, object, step, cancelled),
+    }
+}
+
+/// A reflection's fit at its best mirror axis.
+struct Found {
+    axis: f32,
+    correlation: f32,
+    fit: Fit,
+}
+
+/// The mirror axis the photo follows best, and the reflection's fit there, if there is one
+/// worth a layer.
+fn search(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool + Sync)) -> Option<Found> {
     let (w, h) = (img.w, img.h);
     let solid = &Mask::from_bytes(w as u32, h as u32, alpha.v.iter().map(|&a| (a >= 0.95) as u8).collect())?;
     let (bx, by, bw, bh) = solid.bounds()?;
@@ -106,6 +128,14 @@ fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool +
     if correlation < MIN_CORRELATION || fit.mean_opacity < MIN_OPACITY {
         return None;
     }
+    Some(Found { axis, correlation, fit })
+}
+
+/// The photo with the found reflection unmixed out: `B = (I − a·F) / (1 − a)`.
+fn unmix_found(img: &Rgb, found: &Found) -> Option<Reflection> {
+    let (w, h) = (img.w, img.h);
+    let Found { correlation, fit, .. } = found;
+    let correlation = *correlation;
     let mut image = img.clone();
     let mut region = Mask::new(w as u32, h as u32);
     for (&(i, a), f) in fit.opacity.iter().zip(&fit.mirrored) {
@@ -118,14 +148,21 @@ fn find(img: &Rgb, alpha: &Plane, object: &Mask, cancelled: &(dyn Fn() -> bool +
     if region.count() < 50 {
         return None;
     }
-    let confidence = ((correlation - MIN_CORRELATION) / (1.0 - MIN_CORRELATION) * 0.5 + 0.5).clamp(0.0, 1.0)
-        * (fit.mean_opacity / 0.15).min(1.0);
-    Some(Reflection { image, region, confidence })
+    Some(Reflection { image, region, confidence: confidence(correlation, fit.mean_opacity) })
+}
+
+/// How sure a reflection is, in [0, 1]: how closely the photo follows the mirrored object's
+/// texture, and how opaque the reflection is.
+fn confidence(correlation: f32, mean_opacity: f32) -> f32 {
+    ((correlation - MIN_CORRELATION) / (1.0 - MIN_CORRELATION) * 0.5 + 0.5).clamp(0.0, 1.0)
+        * (mean_opacity / 0.15).min(1.0)
 }
 
 struct Fit {
     /// (pixel index, opacity) over the candidate region.
     opacity: Vec<(usize, f32)>,
+    /// The fitted opacity at those pixels before the object's soft edge scales it.
+    fitted: Vec<f32>,
     /// The mirrored object colour at those pixels.
     mirrored: Vec<[f32; 3]>,
     mean_opacity: f32,
@@ -238,6 +275,7 @@ fn fit_at(
     let correlation = if var_i > 0.0 && var_f > 0.0 { (cov / (var_i * var_f).sqrt()) as f32 } else { 0.0 };
     let mut opacity = Vec::with_capacity(count);
     let mut mirror_out = Vec::with_capacity(count);
+    let mut fitted = Vec::with_capacity(count);
     let mut total = 0.0f32;
     for i in 0..rw * rh {
         if !in_reach[i] {
@@ -249,9 +287,10 @@ fn fit_at(
             total += a;
         }
         opacity.push(((y0 + i / rw) * w + x0 + i % rw, a * coverage[i]));
+        fitted.push(a);
         mirror_out.push(mirrored[i]);
     }
-    Some(Fit { mean_opacity: total / count as f32, opacity, mirrored: mirror_out, correlation })
+    Some(Fit { mean_opacity: total / count as f32, opacity, fitted, mirrored: mirror_out, correlation })
 }
 
 /// The opacity at row `t` (in window radii) of the least-squares line `a0 + a1·(t' − t)` through
@@ -356,6 +395,27 @@ mod tests {
         };
         let (before, after) = (err(&img), err(&r.image));
         assert!(after < 0.02 && after < before / 5.0, "mean error {before} → {after}");
+    }
+
+    #[test]
+    fn a_reflection_fitted_on_a_coarser_grid_gives_back_the_floor_at_full_size() {
+        // What a large photo gets: the axis and opacity found on a grid twice as coarse, the
+        // floor unmixed with the full-size object's colours.
+        let (img, floor, solid) = scene(0.4, 0);
+        let r = coarse::find(&img, &matte(&solid), &solid.dilate(2.0), 2, &|| false).expect("a reflection");
+        assert!(r.confidence > 0.5, "confidence {}", r.confidence);
+        let truth = Mask::from_fn(160, 140, |x, y| (52..108).contains(&x) && (74..115).contains(&y));
+        let hit = truth.intersect(&r.region).count();
+        assert!(hit as f32 > 0.9 * truth.count() as f32, "found {hit} of {}", truth.count());
+        let err = |a: &Rgb| {
+            (0..a.px.len())
+                .filter(|&i| truth.at(i))
+                .map(|i| (0..3).map(|c| (a.px[i][c] - floor.px[i][c]).abs()).sum::<f32>() / 3.0)
+                .sum::<f32>()
+                / truth.count() as f32
+        };
+        let (before, after) = (err(&img), err(&r.image));
+        assert!(after < 0.03 && after < before / 4.0, "mean error {before} → {after}");
     }
 
     #[test]
