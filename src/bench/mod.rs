@@ -234,7 +234,16 @@ pub fn table(rows: &[Row], title: &str) -> String {
         let sel: Vec<&Row> = rows.iter().filter(|r| r.variation == variation).collect();
         out.push_str(&line(&format!("mean ({})", sel.len()), &sel[0].scene, variation, &sel));
     }
-    out.push_str(&verdicts::summary(rows));
+    let cases: Vec<verdicts::CaseSummary<'_>> = rows
+        .iter()
+        .map(|r| verdicts::CaseSummary {
+            case: &r.case,
+            scene: &r.scene,
+            residual: r.scores.residual_effect,
+            verdicts: r.verdicts.as_ref(),
+        })
+        .collect();
+    out.push_str(&verdicts::summary(&cases));
     let mut secs: Vec<f64> = rows.iter().map(|r| r.seconds).collect();
     secs.sort_by(f64::total_cmp);
     if !secs.is_empty() {

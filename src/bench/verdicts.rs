@@ -6,7 +6,13 @@ use layerdecomp::engine::EffectLayer;
 use layerdecomp::raster::Mask;
 use layerdecomp::synth::Truth;
 
-use super::Row;
+/// One case's part in the summary.
+pub struct CaseSummary<'a> {
+    pub case: &'a str,
+    pub scene: &'a str,
+    pub residual: Option<f64>,
+    pub verdicts: Option<&'a EffectVerdicts>,
+}
 
 /// One case's effect layers judged against its truth.
 #[derive(Clone, Debug, Default)]
@@ -52,17 +58,14 @@ pub fn effect_verdicts(truth: &Truth, effects: &[EffectLayer]) -> EffectVerdicts
 /// What the verdicts add up to over a set: the controls' stray alpha, how many effect cases
 /// come back with their residual within 1 ± 0.05, and the precision of the effects reported at
 /// 50 % confidence or more.
-pub fn summary(rows: &[Row]) -> String {
-    let judged: Vec<(&Row, &EffectVerdicts)> = rows.iter().filter_map(|r| Some((r, r.verdicts.as_ref()?))).collect();
+pub fn summary(rows: &[CaseSummary<'_>]) -> String {
+    let judged: Vec<(&CaseSummary<'_>, &EffectVerdicts)> = rows.iter().filter_map(|r| Some((r, r.verdicts?))).collect();
     if judged.is_empty() {
         return String::new();
     }
     let mut out = String::from("\n");
-    let controls: Vec<(&str, f64)> = judged
-        .iter()
-        .filter(|(r, _)| r.scene == "none")
-        .map(|(r, v)| (r.case.as_str(), 100.0 * v.stray_alpha))
-        .collect();
+    let controls: Vec<(&str, f64)> =
+        judged.iter().filter(|(r, _)| r.scene == "none").map(|(r, v)| (r.case, 100.0 * v.stray_alpha)).collect();
     if !controls.is_empty() {
         let worst = controls.iter().map(|c| c.1).fold(0.0, f64::max);
         let over: Vec<String> =
@@ -74,7 +77,7 @@ pub fn summary(rows: &[Row]) -> String {
             if over.is_empty() { "none".to_string() } else { over.join(", ") },
         ));
     }
-    let residuals: Vec<f64> = rows.iter().filter_map(|r| r.scores.residual_effect).collect();
+    let residuals: Vec<f64> = rows.iter().filter_map(|r| r.residual).collect();
     if !residuals.is_empty() {
         let within = residuals.iter().filter(|&&r| (r - 1.0).abs() <= 0.05).count();
         out.push_str(&format!(

@@ -351,7 +351,8 @@ fn stain_beside(floor: &mut Rgb, sil: &Silhouette, side: f32, rng: &mut Rng) {
     let (w, h) = (WIDTH, HEIGHT);
     let (rx, ry) = (sil.rx * rng.range(0.4, 0.9), rng.range(10.0, 30.0));
     let (cx, cy) = (sil.cx + side * (sil.rx * 0.8 + rx * 0.7), sil.base_y + rng.range(-0.5, 0.5) * ry);
-    let wobble: Vec<(f32, f32)> = (2..5).map(|_| (rng.range(0.0, 0.15), rng.range(0.0, std::f32::consts::TAU))).collect();
+    let wobble: Vec<(f32, f32)> =
+        (2..5).map(|_| (rng.range(0.0, 0.15), rng.range(0.0, std::f32::consts::TAU))).collect();
     let mut cover = vec![0.0f32; w * h];
     for (i, c) in cover.iter_mut().enumerate() {
         let (dx, dy) = (((i % w) as f32 - cx) / rx, ((i / w) as f32 - cy) / ry);

@@ -3,18 +3,36 @@
 //! then divided by it at full size, so the floor keeps its full-resolution texture. Shading is
 //! smooth except across a shadow's edge, and a large photo's penumbra spans many pixels.
 
-use super::relight::{crop_shading as shading_at_full_size, CropShading, RelightMasks};
 use crate::engine::Cancelled;
 use crate::raster::{Mask, Rect, Rgb};
 
-/// The shading of `rect`'s pixels, estimated every `step` pixels (see `relight::crop_shading`).
+/// The shadow's region to relight, the object (no floor is seen there) and its solid part (what
+/// casts the shadow), all over the whole photo.
+pub(super) struct RelightMasks<'a> {
+    pub region: &'a Mask,
+    pub object: &'a Mask,
+    pub silhouette: &'a Mask,
+}
+
+/// Shading over a crop: the log-deficit per channel at crop pixels (row-major in the crop), the
+/// region's and, if extending, the floor beyond it the fitted model shades; and how well that
+/// model explained the shadow.
+pub(super) struct CropShading {
+    pub shading: Vec<(usize, [f32; 3])>,
+    pub model_quality: Option<f32>,
+}
+
+/// The full-size estimator, run on the coarse grid: shading over a crop of an image.
+pub(super) type FullSizeShading<'a> = dyn Fn(&Rgb, &RelightMasks<'_>, &Rect) -> Result<CropShading, Cancelled> + 'a;
+
+/// The shading of `rect`'s pixels, estimated every `step` pixels by `at_full_size` (see
+/// `relight::crop_shading`).
 pub(super) fn crop_shading(
     img: &Rgb,
     masks: &RelightMasks<'_>,
     rect: &Rect,
     step: usize,
-    extend: bool,
-    cancelled: &(dyn Fn() -> bool + Sync),
+    at_full_size: &FullSizeShading<'_>,
 ) -> Result<CropShading, Cancelled> {
     let (rw, rh) = (rect.w(), rect.h());
     let (sw, sh) = (rw.div_ceil(step), rh.div_ceil(step));
@@ -46,12 +64,10 @@ pub(super) fn crop_shading(
     let as_mask = |v: Vec<u8>| Mask::from_bytes(sw as u32, sh as u32, v).expect("sizes match");
     let region_small = as_mask(region);
     let (object_small, solid_small) = (as_mask(object), as_mask(solid));
-    let coarse = shading_at_full_size(
+    let coarse = at_full_size(
         &small,
         &RelightMasks { region: &region_small, object: &object_small, silhouette: &solid_small },
         &Rect { x0: 0, y0: 0, x1: sw, y1: sh },
-        extend,
-        cancelled,
     )?;
     let mut known = vec![false; sw * sh];
     let mut value = vec![[0.0f32; 3]; sw * sh];

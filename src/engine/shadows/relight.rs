@@ -2,8 +2,9 @@
 //! around it, the photo's deficit below it averaged along the shadow's edges as the shading, and
 //! `B = I / s`, which keeps the floor's texture.
 
+use super::coarse::{self, CropShading, RelightMasks};
 use super::lit_level::lit_log_colour;
-use super::{coarse, projection, EPS};
+use super::{projection, EPS};
 use crate::engine::complete::diffuse_from;
 use crate::engine::Cancelled;
 use crate::raster::{box_mean, deficit_luminance, masked_mean, median, Mask, Rect, Rgb};
@@ -55,7 +56,9 @@ fn relight_on_grid(
     let rect = Rect::grown(bounds, 16, w, h);
     let shading = match step.unwrap_or_else(|| working_step(rect.w() * rect.h())) {
         1 => crop_shading(img, masks, &rect, extend, cancelled)?,
-        step => coarse::crop_shading(img, masks, &rect, step, extend, cancelled)?,
+        step => coarse::crop_shading(img, masks, &rect, step, &|small, small_masks, small_rect| {
+            crop_shading(small, small_masks, small_rect, extend, cancelled)
+        })?,
     };
     let mut out = img.clone();
     let mut relit_region = region.clone();
@@ -70,22 +73,6 @@ fn relight_on_grid(
         relit_region.set((gi % w) as u32, (gi / w) as u32, true);
     }
     Ok(Relit { image: out, region: relit_region, model_quality: shading.model_quality })
-}
-
-/// The shadow's region to relight, the object (no floor is seen there) and its solid part (what
-/// casts the shadow), all over the whole photo.
-pub(super) struct RelightMasks<'a> {
-    pub region: &'a Mask,
-    pub object: &'a Mask,
-    pub silhouette: &'a Mask,
-}
-
-/// Shading over a crop: the log-deficit per channel at crop pixels (row-major in the crop), the
-/// region's and, if extending, the floor beyond it the fitted model shades; and how well that
-/// model explained the shadow.
-pub(super) struct CropShading {
-    pub shading: Vec<(usize, [f32; 3])>,
-    pub model_quality: Option<f32>,
 }
 
 /// Above this many pixels, a crop's shading is estimated on a coarser grid (every `step`-th
