@@ -331,6 +331,9 @@ fn remove_detected_effects(
     let t = std::time::Instant::now();
     let refl = run.stages.reflections.remove(img, &cut.alpha, &cut.region, &cancel)?;
     log::debug!("effects: reflection search {:.3} s", t.elapsed().as_secs_f64());
+    // Each step takes seconds on a very large photo: progress moves between them.
+    let effects_at = |f: f32| run.reporter.report(Stage::Effects, MATTE_END + (EFFECTS_END - MATTE_END) * f);
+    effects_at(0.3);
     if let Some(found) = refl {
         fx.photo = found.image;
         fx.reflection = found.region;
@@ -339,6 +342,7 @@ fn remove_detected_effects(
     let t = std::time::Instant::now();
     let det = run.stages.shadows.detect(&fx.photo, &cut.region);
     log::debug!("effects: shadow detection {:.3} s", t.elapsed().as_secs_f64());
+    effects_at(0.5);
     if let Some((region, conf)) = det {
         let region = region.minus(&fx.reflection);
         let t = std::time::Instant::now();

@@ -145,6 +145,17 @@ fn fill(
         let mut dist = field_distances(&est, &geo, &field, r, cancelled);
         check()?;
         let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
+        // A large hole's finest level only sharpens what the level above settled (its field,
+        // upsampled, already points at the right texture): one pass of search and vote.
+        let (n_iters, n_sweeps) =
+            if l == 0 && geo.targets.len() > LARGE_HOLE { (1, 1) } else { (iters[l], params.pm_sweeps) };
+        // Progress moves after every sweep and vote, and after the start below: on a very large
+        // photo one of them takes seconds.
+        let step_work = work[l] / (n_iters * (n_sweeps + 1) + 1) as f32;
+        let mut advance = |done_work: &mut f32| {
+            *done_work += step_work;
+            progress((*done_work / total_work).min(1.0));
+        };
         if current.is_some() {
             // Copy the fine level's own pixels through the upsampled field right away, instead of
             // starting from the blurry enlargement of the coarse result.
@@ -153,10 +164,7 @@ fn fill(
             dist = field_distances(&est, &geo, &field, r, cancelled);
             check()?;
         }
-        // A large hole's finest level only sharpens what the level above settled (its field,
-        // upsampled, already points at the right texture): one pass of search and vote.
-        let (n_iters, n_sweeps) =
-            if l == 0 && geo.targets.len() > LARGE_HOLE { (1, 1) } else { (iters[l], params.pm_sweeps) };
+        advance(&mut done_work);
         for it in 0..n_iters {
             check()?;
             for sweep in 0..n_sweeps {
@@ -172,6 +180,7 @@ fn fill(
                     seed,
                     cancelled,
                 );
+                advance(&mut done_work);
             }
             check()?;
             let last = l == 0 && it + 1 == n_iters;
@@ -186,8 +195,7 @@ fn fill(
                 cancelled,
             );
             check()?;
-            done_work += work[l] / n_iters as f32;
-            progress((done_work / total_work).min(1.0));
+            advance(&mut done_work);
         }
         current = Some(est);
         nnf = Some(geo.scatter(&field, w, h));
