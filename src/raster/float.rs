@@ -299,3 +299,50 @@ mod tests {
         assert!(r.px.iter().all(|p| (p[2] - 0.6).abs() < 1e-6));
     }
 }
+
+/// Bilinear interpolation at `(fx, fy)` (in cells) of a `w × h` grid whose values are only
+/// `known` at some cells: over the known cells among the four around the point, renormalised;
+/// where none of the four is known, the nearest known cell within two; else `None`. What a
+/// quantity estimated on a coarse grid, with holes (an object's cells), is read back with.
+pub fn sample_known<const N: usize>(
+    known: &[bool],
+    value: &[[f32; N]],
+    (w, h): (usize, usize),
+    fx: f32,
+    fy: f32,
+) -> Option<[f32; N]> {
+    let (fx, fy) = (fx.clamp(0.0, (w - 1) as f32), fy.clamp(0.0, (h - 1) as f32));
+    let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
+    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
+    let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
+    let (mut sum, mut weight) = ([0.0f32; N], 0.0f32);
+    for (x, y, wt) in
+        [(x0, y0, (1.0 - tx) * (1.0 - ty)), (x1, y0, tx * (1.0 - ty)), (x0, y1, (1.0 - tx) * ty), (x1, y1, tx * ty)]
+    {
+        let c = y * w + x;
+        if known[c] && wt > 0.0 {
+            for (s, v) in sum.iter_mut().zip(&value[c]) {
+                *s += wt * v;
+            }
+            weight += wt;
+        }
+    }
+    if weight > 1e-3 {
+        return Some(sum.map(|v| v / weight));
+    }
+    let (cx, cy) = (fx.round() as isize, fy.round() as isize);
+    let mut best: Option<(isize, [f32; N])> = None;
+    for dy in -2isize..=2 {
+        for dx in -2isize..=2 {
+            let (x, y) = (cx + dx, cy + dy);
+            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
+                continue;
+            }
+            let c = y as usize * w + x as usize;
+            if known[c] && best.is_none_or(|(b, _)| dx * dx + dy * dy < b) {
+                best = Some((dx * dx + dy * dy, value[c]));
+            }
+        }
+    }
+    best.map(|(_, v)| v)
+}

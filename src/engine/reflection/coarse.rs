@@ -5,7 +5,7 @@
 //! full-resolution pixels as the reflected colour.
 
 use super::{confidence, search, Reflection};
-use crate::raster::{Mask, Plane, Rgb};
+use crate::raster::{sample_known, Mask, Plane, Rgb};
 
 /// Above this many pixels in the object's box, the reflection is looked for on a coarser grid
 /// (a 12 MP photo's object took 0.65 s at full size, a 24 MP one's 1.6 s).
@@ -49,14 +49,14 @@ pub(super) fn find(
     let small_object = Mask::from_bytes(sw as u32, sh as u32, small_object).expect("sizes match");
     let found = search(&small, &small_alpha, &small_object, cancelled)?;
     let mut known = vec![false; sw * sh];
-    let mut fitted = vec![0.0f32; sw * sh];
+    let mut fitted = vec![[0.0f32]; sw * sh];
     for (&(i, _), &a) in found.fit.opacity.iter().zip(&found.fit.fitted) {
         known[i] = true;
-        fitted[i] = a;
+        fitted[i] = [a];
     }
     let opacity_at = |x: usize, y: usize| -> Option<f32> {
         let (fx, fy) = ((x as f32 + 0.5) / step as f32 - 0.5, (y as f32 + 0.5) / step as f32 - 0.5);
-        interpolate(&known, &fitted, (sw, sh), fx, fy)
+        sample_known(&known, &fitted, (sw, sh), fx, fy).map(|[a]| a)
     };
     // The axis on the full grid: a coarse row boundary is `step` full rows.
     let axis = (found.axis + 0.5) * step as f32 - 0.5;
@@ -94,41 +94,4 @@ pub(super) fn find(
         return None;
     }
     Some(Reflection { image, region, confidence: confidence(found.correlation, found.fit.mean_opacity) })
-}
-
-/// Bilinear interpolation of `value` at `(fx, fy)` (cell units) over the `known` cells among
-/// the four around it, renormalised; else the nearest known cell within two; else `None`.
-fn interpolate(known: &[bool], value: &[f32], (w, h): (usize, usize), fx: f32, fy: f32) -> Option<f32> {
-    let (fx, fy) = (fx.clamp(0.0, (w - 1) as f32), fy.clamp(0.0, (h - 1) as f32));
-    let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
-    let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
-    let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
-    let (mut sum, mut weight) = (0.0f32, 0.0f32);
-    for (x, y, wt) in
-        [(x0, y0, (1.0 - tx) * (1.0 - ty)), (x1, y0, tx * (1.0 - ty)), (x0, y1, (1.0 - tx) * ty), (x1, y1, tx * ty)]
-    {
-        let c = y * w + x;
-        if known[c] && wt > 0.0 {
-            sum += wt * value[c];
-            weight += wt;
-        }
-    }
-    if weight > 1e-3 {
-        return Some(sum / weight);
-    }
-    let (cx, cy) = (fx.round() as isize, fy.round() as isize);
-    let mut best: Option<(isize, f32)> = None;
-    for dy in -2isize..=2 {
-        for dx in -2isize..=2 {
-            let (x, y) = (cx + dx, cy + dy);
-            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
-                continue;
-            }
-            let c = y as usize * w + x as usize;
-            if known[c] && best.is_none_or(|(b, _)| dx * dx + dy * dy < b) {
-                best = Some((dx * dx + dy * dy, value[c]));
-            }
-        }
-    }
-    best.map(|(_, v)| v)
 }

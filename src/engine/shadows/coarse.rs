@@ -4,7 +4,7 @@
 //! smooth except across a shadow's edge, and a large photo's penumbra spans many pixels.
 
 use crate::engine::Cancelled;
-use crate::raster::{Mask, Rect, Rgb};
+use crate::raster::{sample_known, Mask, Rect, Rgb};
 
 /// The shadow's region to relight, the object (no floor is seen there) and its solid part (what
 /// casts the shadow), all over the whole photo.
@@ -75,7 +75,6 @@ pub(super) fn crop_shading(
         known[i] = true;
         value[i] = d;
     }
-    let grid = Grid { known: &known, value: &value, w: sw, h: sh };
     let mut shading = Vec::new();
     for y in 0..rh {
         for x in 0..rw {
@@ -89,59 +88,10 @@ pub(super) fn crop_shading(
                 continue;
             }
             let (fx, fy) = ((x as f32 + 0.5) / step as f32 - 0.5, (y as f32 + 0.5) / step as f32 - 0.5);
-            if let Some(d) = grid.sample(fx, fy) {
+            if let Some(d) = sample_known(&known, &value, (sw, sh), fx, fy) {
                 shading.push((y * rw + x, d));
             }
         }
     }
     Ok(CropShading { shading, model_quality: coarse.model_quality })
-}
-
-/// Shading known at some cells of a coarse grid.
-struct Grid<'a> {
-    known: &'a [bool],
-    value: &'a [[f32; 3]],
-    w: usize,
-    h: usize,
-}
-
-impl Grid<'_> {
-    /// Bilinear interpolation at `(fx, fy)` (cell units) over the known cells among the four
-    /// around it, renormalised; where none of the four is known (beside the object, whose
-    /// cells have no shading), the nearest known cell within two. `None` if there is none.
-    fn sample(&self, fx: f32, fy: f32) -> Option<[f32; 3]> {
-        let (fx, fy) = (fx.clamp(0.0, (self.w - 1) as f32), fy.clamp(0.0, (self.h - 1) as f32));
-        let (x0, y0) = (fx.floor() as usize, fy.floor() as usize);
-        let (x1, y1) = ((x0 + 1).min(self.w - 1), (y0 + 1).min(self.h - 1));
-        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
-        let (mut sum, mut weight) = ([0.0f32; 3], 0.0f32);
-        for (x, y, wt) in
-            [(x0, y0, (1.0 - tx) * (1.0 - ty)), (x1, y0, tx * (1.0 - ty)), (x0, y1, (1.0 - tx) * ty), (x1, y1, tx * ty)]
-        {
-            let c = y * self.w + x;
-            if self.known[c] && wt > 0.0 {
-                sum = [0, 1, 2].map(|k| sum[k] + wt * self.value[c][k]);
-                weight += wt;
-            }
-        }
-        if weight > 1e-3 {
-            return Some(sum.map(|v| v / weight));
-        }
-        let (cx, cy) = (fx.round() as isize, fy.round() as isize);
-        let mut best: Option<(isize, [f32; 3])> = None;
-        for dy in -2isize..=2 {
-            for dx in -2isize..=2 {
-                let (x, y) = (cx + dx, cy + dy);
-                if x < 0 || y < 0 || x >= self.w as isize || y >= self.h as isize {
-                    continue;
-                }
-                let c = y as usize * self.w + x as usize;
-                let d2 = dx * dx + dy * dy;
-                if self.known[c] && best.is_none_or(|(b, _)| d2 < b) {
-                    best = Some((d2, self.value[c]));
-                }
-            }
-        }
-        best.map(|(_, v)| v)
-    }
 }
