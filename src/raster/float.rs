@@ -268,38 +268,6 @@ pub(crate) fn masked_mean(v: &[f32], exclude: &[bool], w: usize, h: usize, r: us
     n.iter().zip(&d).zip(v).map(|((&a, &b), &x)| if b > 1e-6 { a / b } else { x }).collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn box_mean_matches_direct_sum() {
-        let (w, h) = (13, 9);
-        let v: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
-        let m = box_mean(&v, w, h, 2);
-        for y in 0..h {
-            for x in 0..w {
-                let (mut s, mut n) = (0.0, 0.0);
-                for yy in y.saturating_sub(2)..(y + 3).min(h) {
-                    for xx in x.saturating_sub(2)..(x + 3).min(w) {
-                        s += v[yy * w + xx];
-                        n += 1.0;
-                    }
-                }
-                assert!((m.at(x, y) - s / n).abs() < 1e-4);
-            }
-        }
-    }
-
-    #[test]
-    fn half_and_resize_keep_flat_colour() {
-        let img = Rgb { w: 7, h: 5, px: vec![[0.2, 0.4, 0.6]; 35] };
-        assert!(img.half().px.iter().all(|p| (p[1] - 0.4).abs() < 1e-6));
-        let r = img.resize(15, 4);
-        assert!(r.px.iter().all(|p| (p[2] - 0.6).abs() < 1e-6));
-    }
-}
-
 /// Bilinear interpolation at `(fx, fy)` (in cells) of a `w × h` grid whose values are only
 /// `known` at some cells: over the known cells among the four around the point, renormalised;
 /// where none of the four is known, the nearest known cell within two; else `None`. What a
@@ -345,4 +313,36 @@ pub fn sample_known<const N: usize>(
         }
     }
     best.map(|(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn box_mean_matches_direct_sum() {
+        let (w, h) = (13, 9);
+        let v: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 11) as f32).collect();
+        let m = box_mean(&v, w, h, 2);
+        for y in 0..h {
+            for x in 0..w {
+                let (mut s, mut n) = (0.0, 0.0);
+                for yy in y.saturating_sub(2)..(y + 3).min(h) {
+                    for xx in x.saturating_sub(2)..(x + 3).min(w) {
+                        s += v[yy * w + xx];
+                        n += 1.0;
+                    }
+                }
+                assert!((m.at(x, y) - s / n).abs() < 1e-4);
+            }
+        }
+    }
+
+    #[test]
+    fn half_and_resize_keep_flat_colour() {
+        let img = Rgb { w: 7, h: 5, px: vec![[0.2, 0.4, 0.6]; 35] };
+        assert!(img.half().px.iter().all(|p| (p[1] - 0.4).abs() < 1e-6));
+        let r = img.resize(15, 4);
+        assert!(r.px.iter().all(|p| (p[2] - 0.6).abs() < 1e-6));
+    }
 }
