@@ -44,6 +44,10 @@ pub struct BenchArgs {
     /// `scripts/seg_peers.py --matting`.
     #[arg(long, value_name = "DIR")]
     pub save_alpha: Option<PathBuf>,
+    /// With --seg and --prior-weights: keep the network's prior maps here and reuse them on the
+    /// next run (fitting the fusion without re-running the network).
+    #[arg(long, value_name = "DIR", requires = "prior_weights")]
+    pub prior_cache: Option<PathBuf>,
     /// object: brush only the object; full: object and effects.
     #[arg(long, default_value = "object")]
     pub mask: String,
@@ -259,7 +263,14 @@ pub fn run_command(args: &BenchArgs, quality: Quality) -> anyhow::Result<String>
         return shadows::run(dir, args.limit);
     }
     if let Some(dir) = &args.seg {
-        return seg::run(dir, args.method, args.limit, &args.prior_weights, args.save_alpha.as_deref());
+        return seg::run(
+            dir,
+            args.method,
+            args.limit,
+            &args.prior_weights,
+            args.save_alpha.as_deref(),
+            args.prior_cache.as_deref(),
+        );
     }
     let dir = args.dir.as_deref().ok_or_else(|| anyhow::anyhow!("bench needs a folder of synthetic cases"))?;
     let mode = match args.mask.as_str() {

@@ -70,6 +70,36 @@ fn saliency_cut(net: &SaliencyNet, img: &Rgb, brush: &Mask) -> Result<Plane> {
     Ok(alpha)
 }
 
+/// The network's prior for photo `name`: read from `cache` when it holds it (raw: width and
+/// height as u32, then the values as f32, little-endian), else made and written there. The
+/// network's passes are most of a cut's time; with the maps kept, fusion settings are scored
+/// in minutes.
+fn cached_prior(cache: Option<&Path>, name: &str, make: impl FnOnce() -> Result<Plane>) -> Result<Plane> {
+    let Some(dir) = cache else { return make() };
+    let path = dir.join(format!("{name}.prior"));
+    if let Ok(bytes) = std::fs::read(&path) {
+        let word = |i: usize| bytes.get(4 * i..4 * i + 4).map(|b| [b[0], b[1], b[2], b[3]]);
+        if let (Some(w), Some(h)) = (word(0), word(1)) {
+            let (w, h) = (u32::from_le_bytes(w) as usize, u32::from_le_bytes(h) as usize);
+            if bytes.len() == 4 * (2 + w * h) {
+                let v = (0..w * h).filter_map(|i| word(2 + i)).map(f32::from_le_bytes).collect();
+                return Ok(Plane { w, h, v });
+            }
+        }
+        return Err(anyhow!("{}: not a prior this bench wrote", path.display()));
+    }
+    let prior = make()?;
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+    let mut bytes = Vec::with_capacity(4 * (2 + prior.v.len()));
+    bytes.extend((prior.w as u32).to_le_bytes());
+    bytes.extend((prior.h as u32).to_le_bytes());
+    for v in &prior.v {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(&path, bytes).with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(prior)
+}
+
 /// `alpha` as a 16-bit grey PNG.
 fn write_alpha(alpha: &Plane, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
@@ -102,6 +132,7 @@ pub fn run(
     limit: Option<usize>,
     prior_weights: &[f32],
     save_alpha: Option<&Path>,
+    prior_cache: Option<&Path>,
 ) -> Result<String> {
     let variants: Vec<Option<f32>> = if method == SegMethod::Engine && !prior_weights.is_empty() {
         prior_weights.iter().map(|&w| Some(w)).collect()
@@ -123,7 +154,9 @@ pub fn run(
         let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let started = Instant::now();
         let prior = match (&net, variants[0]) {
-            (Some(net), Some(_)) => Some(saliency_prior(net, &Rgb::from_premul(&photo), &brush, &|| false)?),
+            (Some(net), Some(_)) => Some(cached_prior(prior_cache, &name, || {
+                Ok(saliency_prior(net, &Rgb::from_premul(&photo), &brush, &|| false)?)
+            })?),
             _ => None,
         };
         let shared_seconds = started.elapsed().as_secs_f64();

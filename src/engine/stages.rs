@@ -27,7 +27,7 @@ pub trait Segmenter: Send + Sync {
         brush: &Mask,
         protect: Option<&Mask>,
         rng: &mut Rng,
-        cancelled: &dyn Fn() -> bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled>;
 }
 
@@ -145,7 +145,7 @@ impl Segmenter for GrabCut {
         brush: &Mask,
         protect: Option<&Mask>,
         rng: &mut Rng,
-        cancelled: &dyn Fn() -> bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled> {
         segment(img, brush, protect, None, &self.0, rng, cancelled)
     }
@@ -158,7 +158,7 @@ impl Segmenter for SalientGrabCut {
         brush: &Mask,
         protect: Option<&Mask>,
         rng: &mut Rng,
-        cancelled: &dyn Fn() -> bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled> {
         let prior = match saliency_prior(&self.net, img, brush, cancelled) {
             Ok(p) => Some(p),
@@ -168,20 +168,33 @@ impl Segmenter for SalientGrabCut {
                 None
             }
         };
-        let seg = segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)?;
-        // A cut that kept almost nothing of the brush found no object its colours could hold:
-        // the network's own answer inside the brush stands in for it, if it has one.
-        if let (Some(p), true) = (&prior, kept_too_little(&seg, brush)) {
-            let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
-                brush.get(x, y) && p.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
-            });
-            if !kept_too_little(&alone, brush) {
-                log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
-                return Ok(alone);
-            }
-        }
-        Ok(seg)
+        cut_with_prior(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
     }
+}
+
+/// `segment` with an optional prior. A cut that kept almost nothing of the brush found no
+/// object its colours could hold: the network's own answer inside the brush stands in for it,
+/// if it has one.
+fn cut_with_prior(
+    img: &Rgb,
+    brush: &Mask,
+    protect: Option<&Mask>,
+    prior: Option<&Plane>,
+    params: &SegmentParams,
+    rng: &mut Rng,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Mask, Cancelled> {
+    let seg = segment(img, brush, protect, prior, params, rng, cancelled)?;
+    if let (Some(p), true) = (prior, kept_too_little(&seg, brush)) {
+        let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
+            brush.get(x, y) && p.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
+        });
+        if !kept_too_little(&alone, brush) {
+            log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
+            return Ok(alone);
+        }
+    }
+    Ok(seg)
 }
 
 impl Segmenter for PriorGrabCut {
@@ -191,9 +204,9 @@ impl Segmenter for PriorGrabCut {
         brush: &Mask,
         protect: Option<&Mask>,
         rng: &mut Rng,
-        cancelled: &dyn Fn() -> bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled> {
-        segment(img, brush, protect, Some(&self.prior), &self.params, rng, cancelled)
+        cut_with_prior(img, brush, protect, Some(&self.prior), &self.params, rng, cancelled)
     }
 }
 

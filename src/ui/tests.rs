@@ -256,7 +256,7 @@ impl layerdecomp::engine::Segmenter for PanickingSegmenter {
         _brush: &layerdecomp::raster::Mask,
         _protect: Option<&layerdecomp::raster::Mask>,
         _rng: &mut layerdecomp::engine::Rng,
-        _cancelled: &dyn Fn() -> bool,
+        _cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<layerdecomp::raster::Mask, layerdecomp::engine::Cancelled> {
         panic!("segmenter exploded on purpose");
     }
@@ -299,7 +299,7 @@ impl layerdecomp::engine::Segmenter for SlowSegmenter {
         brush: &layerdecomp::raster::Mask,
         _protect: Option<&layerdecomp::raster::Mask>,
         _rng: &mut layerdecomp::engine::Rng,
-        cancelled: &dyn Fn() -> bool,
+        cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<layerdecomp::raster::Mask, layerdecomp::engine::Cancelled> {
         let t0 = Instant::now();
         while t0.elapsed() < Duration::from_secs(30) {
