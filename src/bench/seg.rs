@@ -70,13 +70,20 @@ fn saliency_cut(net: &SaliencyNet, img: &Rgb, brush: &Mask) -> Result<Plane> {
     Ok(alpha)
 }
 
-/// The network's prior for photo `name`: read from `cache` when it holds it (raw: width and
+/// The cache's name for a photo's prior: its folder and its brush's box (the network sees that
+/// box), so a changed brush is not served a stale map.
+fn prior_key(name: &str, brush: &Mask) -> String {
+    let (x, y, w, h) = brush.bounds().unwrap_or_default();
+    format!("{name}-{x}-{y}-{w}-{h}")
+}
+
+/// The network's prior for photo `key`: read from `cache` when it holds it (raw: width and
 /// height as u32, then the values as f32, little-endian), else made and written there. The
 /// network's passes are most of a cut's time; with the maps kept, fusion settings are scored
 /// in minutes.
-fn cached_prior(cache: Option<&Path>, name: &str, make: impl FnOnce() -> Result<Plane>) -> Result<Plane> {
+fn cached_prior(cache: Option<&Path>, key: &str, make: impl FnOnce() -> Result<Plane>) -> Result<Plane> {
     let Some(dir) = cache else { return make() };
-    let path = dir.join(format!("{name}.prior"));
+    let path = dir.join(format!("{key}.prior"));
     if let Ok(bytes) = std::fs::read(&path) {
         let word = |i: usize| bytes.get(4 * i..4 * i + 4).map(|b| [b[0], b[1], b[2], b[3]]);
         if let (Some(w), Some(h)) = (word(0), word(1)) {
@@ -154,7 +161,7 @@ pub fn run(
         let name = folder.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let started = Instant::now();
         let prior = match (&net, variants[0]) {
-            (Some(net), Some(_)) => Some(cached_prior(prior_cache, &name, || {
+            (Some(net), Some(_)) => Some(cached_prior(prior_cache, &prior_key(&name, &brush), || {
                 Ok(saliency_prior(net, &Rgb::from_premul(&photo), &brush, &|| false)?)
             })?),
             _ => None,
