@@ -129,6 +129,7 @@ fn fill(
     for l in (0..n_levels).rev() {
         let level = &levels[l];
         let (w, h) = (level.img.w, level.img.h);
+        let level_started = std::time::Instant::now();
         check()?;
         let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
         check()?;
@@ -197,6 +198,11 @@ fn fill(
             check()?;
             advance(&mut done_work);
         }
+        log::debug!(
+            "fill level {l}: {w}×{h}, {} hole pixels, {n_iters} × {n_sweeps} sweeps, {:.3} s",
+            geo.targets.len(),
+            level_started.elapsed().as_secs_f64()
+        );
         current = Some(est);
         nnf = Some(geo.scatter(&field, w, h));
     }
