@@ -1,26 +1,48 @@
 //! Print when each stage of a decomposition starts, with the stages the CLI and the editor run
-//! (the saliency network's cut among them): cargo run --release --example stage_times -- PHOTO MASK
+//! (the saliency network's cut among them), and the longest stretch without a progress report:
+//! cargo run --release --example stage_times -- PHOTO MASK
 use layerdecomp::engine::{decompose_with, DecomposeRequest, Progress, Quality, Stages};
 use layerdecomp::io::{import_image, ImportOptions};
 use layerdecomp::raster::Mask;
 use std::time::Instant;
+
+/// What the progress callback has seen: the stage last reported, when the last report came, and
+/// the longest stretch between two reports (seconds, and the stage that ended it).
+struct Seen {
+    stage: Option<String>,
+    last: f64,
+    longest: (f64, String),
+}
+
 fn main() {
     let a: Vec<String> = std::env::args().collect();
     let img = import_image(a[1].as_ref(), &ImportOptions::default()).unwrap().image;
     let mask = Mask::from_image(&import_image(a[2].as_ref(), &ImportOptions::default()).unwrap().image);
     let stages = Stages::for_quality(Quality::Balanced);
     let t = Instant::now();
-    let last = std::sync::Mutex::new(None);
+    let seen = std::sync::Mutex::new(Seen { stage: None, last: 0.0, longest: (0.0, String::new()) });
     let cb = |p: Progress| {
-        let mut l = last.lock().unwrap();
-        if *l != Some(p.stage) {
-            eprintln!("{:>7.3} s  {:?}", t.elapsed().as_secs_f64(), p.stage);
-            *l = Some(p.stage);
+        let mut s = seen.lock().unwrap();
+        let now = t.elapsed().as_secs_f64();
+        let stage = format!("{:?}", p.stage);
+        if now - s.last > s.longest.0 {
+            s.longest = (now - s.last, format!("{stage} at {:.0} %", 100.0 * p.fraction));
+        }
+        s.last = now;
+        if s.stage.as_deref() != Some(&stage) {
+            eprintln!("{now:>7.3} s  {stage}");
+            s.stage = Some(stage);
         }
     };
     let mut req = DecomposeRequest::new(mask);
     req.progress = Some(&cb);
     req.threads = Some(2);
     decompose_with(&stages, &img, &req).unwrap();
-    eprintln!("{:>7.3} s  done", t.elapsed().as_secs_f64());
+    let s = seen.lock().unwrap();
+    eprintln!(
+        "{:>7.3} s  done; longest stretch without progress {:.2} s (ended by {})",
+        t.elapsed().as_secs_f64(),
+        s.longest.0,
+        s.longest.1
+    );
 }
