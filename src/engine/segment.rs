@@ -70,7 +70,8 @@ struct Grid {
 ///
 /// Coarse to fine: the full GrabCut runs on a small grid (≤ `max_pixels / 4` cells), then one
 /// more cut at the working resolution decides only a band around the coarse boundary (a
-/// "banded" graph cut), so large photos cost little more than small ones.
+/// "banded" graph cut), so large photos cost little more than small ones. With a `prior`, a cut
+/// that keeps almost nothing of the brush gives way to the prior's own selection.
 #[allow(clippy::too_many_arguments)]
 pub fn segment(
     img: &Rgb,
@@ -183,7 +184,24 @@ pub fn segment(
             }
         }
     }
-    Ok(out)
+    Ok(match prior {
+        Some(p) if kept_too_little(&out, brush) => network_alone(p, brush, protect).unwrap_or(out),
+        _ => out,
+    })
+}
+
+/// What a cut that kept almost nothing of the brush gives instead: it found no object its
+/// colours could hold, and the prior's own answer inside the brush (≥ ½, never protected)
+/// stands in for it, if that holds more.
+fn network_alone(prior: &Plane, brush: &Mask, protect: Option<&Mask>) -> Option<Mask> {
+    let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
+        brush.get(x, y) && prior.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
+    });
+    if kept_too_little(&alone, brush) {
+        return None;
+    }
+    log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
+    Some(alone)
 }
 
 /// Brush cells deeper inside the brush than twice its typical looseness (the median distance

@@ -10,7 +10,7 @@ use super::matting::{matte, MattingParams};
 use super::reflection::detect_reflection_cancellable;
 use super::rng::Rng;
 use super::saliency::{saliency_prior, shared_network, SaliencyError, SaliencyNet};
-use super::segment::{kept_too_little, segment, SegmentParams};
+use super::segment::{segment, SegmentParams};
 use super::shadows::{detect_shadows, relight_cancellable, EffectParams};
 use super::{Cancelled, Quality};
 use crate::raster::{Mask, Plane, Rgb};
@@ -168,33 +168,8 @@ impl Segmenter for SalientGrabCut {
                 None
             }
         };
-        cut_with_prior(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
+        segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
     }
-}
-
-/// `segment` with an optional prior. A cut that kept almost nothing of the brush found no
-/// object its colours could hold: the network's own answer inside the brush stands in for it,
-/// if it has one.
-fn cut_with_prior(
-    img: &Rgb,
-    brush: &Mask,
-    protect: Option<&Mask>,
-    prior: Option<&Plane>,
-    params: &SegmentParams,
-    rng: &mut Rng,
-    cancelled: &dyn Fn() -> bool,
-) -> Result<Mask, Cancelled> {
-    let seg = segment(img, brush, protect, prior, params, rng, cancelled)?;
-    if let (Some(p), true) = (prior, kept_too_little(&seg, brush)) {
-        let alone = Mask::from_fn(brush.width(), brush.height(), |x, y| {
-            brush.get(x, y) && p.at(x as usize, y as usize) >= 0.5 && !protect.is_some_and(|m| m.get(x, y))
-        });
-        if !kept_too_little(&alone, brush) {
-            log::warn!("the colour cut kept almost nothing of the brush; the network's selection stands in");
-            return Ok(alone);
-        }
-    }
-    Ok(seg)
 }
 
 impl Segmenter for PriorGrabCut {
@@ -206,7 +181,7 @@ impl Segmenter for PriorGrabCut {
         rng: &mut Rng,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled> {
-        cut_with_prior(img, brush, protect, Some(&self.prior), &self.params, rng, cancelled)
+        segment(img, brush, protect, Some(&self.prior), &self.params, rng, cancelled)
     }
 }
 
