@@ -134,6 +134,27 @@ mod tests {
     }
 
     #[test]
+    fn a_dark_stain_inside_the_shadow_stays_a_stain() {
+        // A neutral stain of a third of the floor's brightness lying in the shadow: nothing
+        // tells its colour from shading, but no shadow is deeper than its own umbra, so the
+        // stain is relit with the umbra's shading and comes back a stain, not floor.
+        let (mut img, mut floor, object, shadow) = scene();
+        let stain = Mask::from_fn(200, 150, |x, y| (x as f32 - 118.0).powi(2) + (y as f32 - 86.0).powi(2) < 25.0);
+        for i in 0..img.px.len() {
+            if stain.at(i) {
+                floor.px[i] = floor.px[i].map(|v| v / 3.0);
+                img.px[i] = img.px[i].map(|v| v / 3.0);
+            }
+        }
+        let grown = object.dilate(2.0);
+        let relit = relight(&img, &shadow.dilate(2.0), &grown, &object);
+        let stain_err = mean_abs_error(&relit, &floor, &stain.erode(1.0));
+        assert!(stain_err < 0.05, "the stain came back off by {stain_err}");
+        let floor_err = mean_abs_error(&relit, &floor, &shadow.erode(3.0).minus(&stain.dilate(6.0)));
+        assert!(floor_err < 0.01, "the floor under the shadow is off by {floor_err}");
+    }
+
+    #[test]
     fn no_shadow_no_detection() {
         let (_, floor, object, _) = scene();
         let mut img = floor.clone();
