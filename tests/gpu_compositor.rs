@@ -206,3 +206,97 @@ fn zoomed_out_sample_matches_cpu_resize() {
     }
     assert!(worst <= 24, "zoomed-out canvas differs from the CPU resize by {worst} levels");
 }
+
+/// A stack of a background and a feathered object drawn with `seed`'s pattern.
+fn two_layers(seed: u32) -> LayerStack {
+    let mut stack = LayerStack::from_background(pattern(160, 100, 1, |_, _| 1.0));
+    stack.push(
+        NewLayer::new(
+            "object",
+            pattern(60, 50, seed, |x, y| ((x.min(59 - x).min(y).min(49 - y)) as f32 / 5.0).min(1.0)),
+        )
+        .at(30.0, 20.0),
+    );
+    stack.push(NewLayer::new("shadow", pattern(70, 30, 9, |_, _| 0.5)).at(40.0, 60.0).blend(BlendMode::Multiply));
+    stack
+}
+
+/// Draw `scene` the editor's way (into the kept frame, then the frame onto a cleared target)
+/// and read the target back.
+fn through_kept_frame(
+    compositor: &mut GpuCompositor,
+    device: &eframe::wgpu::Device,
+    queue: &eframe::wgpu::Queue,
+    scene: &Scene,
+) -> image::RgbaImage {
+    use eframe::wgpu;
+    let format = wgpu::TextureFormat::Rgba8Unorm;
+    let [w, h] = scene.view.target;
+    let target = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("test target"),
+        size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    });
+    let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    compositor.prepare_frame(device, queue, &mut encoder, scene, format);
+    {
+        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+        let mut pass = encoder
+            .begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: None,
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            })
+            .forget_lifetime();
+        compositor.paint_frame(&mut pass, format);
+    }
+    queue.submit([encoder.finish()]);
+    layerdecomp::compositor::gpu::read_texture(device, queue, &target)
+}
+
+#[test]
+fn the_kept_frame_is_drawn_again_only_when_something_visible_changed() {
+    let (_, device, queue) = headless_device().expect("a wgpu adapter");
+    let stack = two_layers(3);
+    let mut view = one_to_one(&stack);
+    view.target = [200, 130];
+    let scene = Scene { checker: true, ..scene_of(&stack, view) };
+    let direct = GpuCompositor::new(&device).render_to_image(&device, &queue, &scene);
+
+    let mut compositor = GpuCompositor::new(&device);
+    let first = through_kept_frame(&mut compositor, &device, &queue, &scene);
+    assert_eq!(compositor.stats.frames_drawn, 1);
+    assert!(first == direct, "the kept frame, copied, differs from drawing the stack directly");
+    // Only the progress bar moved: the same scene is copied, not drawn.
+    let again = through_kept_frame(&mut compositor, &device, &queue, &scene);
+    assert_eq!(compositor.stats.frames_drawn, 1, "an unchanged scene was drawn again");
+    assert!(again == direct);
+    // The view moved: drawn again.
+    let moved = Scene { checker: true, ..scene_of(&stack, View { offset: [12.0, 7.0], ..view }) };
+    through_kept_frame(&mut compositor, &device, &queue, &moved);
+    assert_eq!(compositor.stats.frames_drawn, 2);
+    // New pixels under the same draws (a result arrived for the same layer): drawn again, and
+    // they show.
+    let changed = two_layers(4);
+    let scene = Scene { checker: true, ..scene_of(&changed, view) };
+    let shown = through_kept_frame(&mut compositor, &device, &queue, &scene);
+    assert_eq!(compositor.stats.frames_drawn, 3);
+    assert!(shown == GpuCompositor::new(&device).render_to_image(&device, &queue, &scene));
+    assert!(shown != direct, "the new pixels do not show");
+}

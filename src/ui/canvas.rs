@@ -195,7 +195,8 @@ fn scene(editing: &Editing, view: View) -> Scene {
     Scene { view, checker: true, layers, masks }
 }
 
-/// The paint callback: prepares (uploads changed tiles, builds draws) then paints the scene.
+/// The paint callback: prepares (uploads changed tiles, builds draws, draws them into the kept
+/// frame if anything visible changed) then puts that frame on the canvas.
 struct CanvasCallback {
     scene: Scene,
 }
@@ -209,12 +210,13 @@ impl egui_wgpu::CallbackTrait for CanvasCallback {
         device: &wgpu::Device,
         queue: &wgpu::Queue,
         _screen: &egui_wgpu::ScreenDescriptor,
-        _encoder: &mut wgpu::CommandEncoder,
+        encoder: &mut wgpu::CommandEncoder,
         resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
+        let Some(&TargetFormat(format)) = resources.get::<TargetFormat>() else { return Vec::new() };
         if let Some(c) = resources.get_mut::<GpuCompositor>() {
             log::trace!("canvas: {:?}, {} layers", self.scene.view, self.scene.layers.len());
-            c.prepare(device, queue, &self.scene);
+            c.prepare_frame(device, queue, encoder, &self.scene, format);
         }
         Vec::new()
     }
@@ -229,7 +231,7 @@ impl egui_wgpu::CallbackTrait for CanvasCallback {
         else {
             return;
         };
-        c.paint(pass, *format);
+        c.paint_frame(pass, *format);
     }
 }
 

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use eframe::wgpu;
 
 mod draws;
+mod frame;
 mod scene;
 mod tiles;
 
@@ -41,6 +42,8 @@ pub struct UploadStats {
     pub tiles_uploaded: u64,
     /// Tiles whose content hash was compared.
     pub tiles_checked: u64,
+    /// Frames drawn into the kept frame (`prepare_frame`), as opposed to copied from it.
+    pub frames_drawn: u64,
 }
 
 /// The compositor's GPU state: pipelines per target format, the tile cache and the current
@@ -59,6 +62,11 @@ pub struct GpuCompositor {
     uniform_capacity: u64,
     cache: HashMap<u64, Cached>,
     draws: Vec<DrawCmd>,
+    /// The uniforms last written, as bytes: one block per draw, then the kept frame's copy.
+    uniform_bytes: Vec<u8>,
+    /// Where the kept frame's copy finds its uniforms.
+    copy_uniform: u32,
+    frame: Option<frame::Frame>,
     tile_size: u32,
     notify: Option<Arc<dyn Fn() + Send + Sync>>,
     /// What the upload path has done so far.
@@ -152,6 +160,9 @@ impl GpuCompositor {
             uniform_capacity,
             cache: HashMap::new(),
             draws: Vec::new(),
+            uniform_bytes: Vec::new(),
+            copy_uniform: 0,
+            frame: None,
             tile_size,
             notify: None,
             stats: UploadStats::default(),
@@ -399,8 +410,10 @@ impl GpuCompositor {
         // Textures of layers no longer drawn are freed.
         self.cache.retain(|_, c| c.used);
 
-        let (draws, uniforms) = draws::build(scene, &self.cache);
+        let (draws, mut uniforms) = draws::build(scene, &self.cache);
         self.draws = draws;
+        self.copy_uniform = uniforms.len() as u32;
+        uniforms.push(frame::copy_uniforms(scene.view.target));
         if uniforms.len() as u64 > self.uniform_capacity {
             self.uniform_capacity = (uniforms.len() as u64).next_power_of_two();
             (self.uniforms, self.uniform_bind) =
@@ -416,6 +429,7 @@ impl GpuCompositor {
         if !bytes.is_empty() {
             queue.write_buffer(&self.uniforms, 0, &bytes);
         }
+        self.uniform_bytes = bytes;
     }
 
     /// Record the prepared draws into `pass`, whose target has `format` (see `prepare_format`).
