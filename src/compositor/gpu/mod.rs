@@ -1,5 +1,6 @@
-//! The editor's GPU compositor (wgpu): draws a layer stack into a render pass, either egui's (via
-//! a paint callback, see `ui::canvas`) or an offscreen texture (tests, `layerdecomp canvas-bench`).
+//! The editor's GPU compositor (wgpu): draws a layer stack into a render pass, either an offscreen
+//! texture (tests, `layerdecomp canvas-bench`) or the kept frame that egui's pass then shows (via a
+//! paint callback, see `ui::canvas` and `frame`).
 //!
 //! Colour space: as in the CPU reference (`compositor::cpu`), blends operate on premultiplied
 //! **sRGB-encoded** values. Layer textures are `Rgba8Unorm` (not `*Srgb`) and targets are UNORM,
