@@ -142,6 +142,23 @@ mod tests {
     }
 
     #[test]
+    fn a_brushed_patch_brighter_than_its_floor_is_not_a_shadow() {
+        // A sunlit patch brushed by mistake: everything in it is above the lit level around it,
+        // so there is no umbra to measure; it is refused, not relit (and nothing panics).
+        let (_, floor, brush) = scene();
+        let patch = brush.intersect(&Mask::from_fn(160, 120, |x, y| x > 30 && x < 90 && y > 30 && y < 90));
+        let mut photo = floor.clone();
+        for i in 0..photo.px.len() {
+            if patch.at(i) {
+                photo.px[i] = photo.px[i].map(|v| (v * 1.5).min(1.0));
+            }
+        }
+        let stages = Stages::classical(Quality::Balanced);
+        let got = remove_shadow(&stages, &photo.to_premul(), &patch, &CancelToken::new());
+        assert!(matches!(got, Err(EngineError::NotAShadow)), "{got:?}");
+    }
+
+    #[test]
     fn a_brushed_patch_of_plain_floor_is_not_a_shadow() {
         let (_, floor, brush) = scene();
         let stages = Stages::classical(Quality::Balanced);

@@ -189,7 +189,10 @@ fn cap_at_umbra(shading: &mut [[f32; 3]]) {
     lum.sort_by(|a, b| a.total_cmp(b));
     let deepest = lum[(lum.len() - 1) * 98 / 100];
     let umbra = &lum[lum.partition_point(|&l| l < UMBRA_SHARE * deepest)..];
-    let cap = umbra[(umbra.len() - 1) / 2] + UMBRA_MARGIN;
+    // Nothing there is darker than the lit level (a brushed patch brighter than its rim): no
+    // umbra, nothing to cap.
+    let Some(&middle) = umbra.get(umbra.len().saturating_sub(1) / 2) else { return };
+    let cap = middle + UMBRA_MARGIN;
     for d in shading.iter_mut() {
         let excess = deficit_luminance(*d) - cap;
         if excess > 0.0 {
