@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use layerdecomp::compositor::gpu::{headless_device, GpuCompositor, LayerDraw, MaskDraw, Scene, View, TILE};
+use layerdecomp::compositor::gpu::{
+    cleared_pass, headless_device, render_target, GpuCompositor, LayerDraw, MaskDraw, Scene, View, TILE,
+};
 use layerdecomp::{flatten, BlendMode, LayerKind, LayerStack, NewLayer, PremulImage, Transform};
 
 fn pattern(w: u32, h: u32, seed: u32, alpha: impl Fn(u32, u32) -> f32) -> PremulImage {
@@ -231,41 +233,11 @@ fn through_kept_frame(
 ) -> image::RgbaImage {
     use eframe::wgpu;
     let format = wgpu::TextureFormat::Rgba8Unorm;
-    let [w, h] = scene.view.target;
-    let target = device.create_texture(&wgpu::TextureDescriptor {
-        label: Some("test target"),
-        size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-        mip_level_count: 1,
-        sample_count: 1,
-        dimension: wgpu::TextureDimension::D2,
-        format,
-        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-        view_formats: &[],
-    });
+    let target = render_target(device, "test target", scene.view.target, format, wgpu::TextureUsages::COPY_SRC);
     let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
     compositor.prepare_frame(device, queue, &mut encoder, scene, format);
-    {
-        let view = target.create_view(&wgpu::TextureViewDescriptor::default());
-        let mut pass = encoder
-            .begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: None,
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            })
-            .forget_lifetime();
-        compositor.paint_frame(&mut pass, format);
-    }
+    let view = target.create_view(&wgpu::TextureViewDescriptor::default());
+    compositor.paint_frame(&mut cleared_pass(&mut encoder, &view, "test target"), format);
     queue.submit([encoder.finish()]);
     layerdecomp::compositor::gpu::read_texture(device, queue, &target)
 }

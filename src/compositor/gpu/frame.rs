@@ -9,7 +9,7 @@ use std::hash::{Hash, Hasher};
 use eframe::wgpu;
 
 use super::draws::Pass;
-use super::{GpuCompositor, Scene, UNIFORM_STRIDE};
+use super::{cleared_pass, render_target, GpuCompositor, Scene, UNIFORM_STRIDE};
 
 /// The kept frame: its texture (the view's target size, in the target's format), bound for
 /// sampling, and the signature of what was drawn into it.
@@ -52,42 +52,14 @@ impl GpuCompositor {
         let (texture, bind) = match reusable {
             Some(f) => (f.texture, f.bind),
             None => {
-                let texture = device.create_texture(&wgpu::TextureDescriptor {
-                    label: Some("kept canvas frame"),
-                    size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format,
-                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                        | wgpu::TextureUsages::TEXTURE_BINDING
-                        | wgpu::TextureUsages::COPY_SRC,
-                    view_formats: &[],
-                });
+                let usage = wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_SRC;
+                let texture = render_target(device, "kept canvas frame", [w, h], format, usage);
                 let bind = Self::bind_texture(device, &self.texture_layout, &texture, &self.sampler_nearest);
                 (texture, bind)
             }
         };
-        {
-            let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("kept canvas frame"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            self.paint(&mut pass, format);
-        }
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        self.paint(&mut cleared_pass(encoder, &view, "kept canvas frame"), format);
         self.stats.frames_drawn += 1;
         self.frame = Some(Frame { texture, bind, signature });
     }
@@ -102,11 +74,6 @@ impl GpuCompositor {
         pass.set_bind_group(0, &frame.bind, &[]);
         pass.set_bind_group(1, &self.uniform_bind, &[self.copy_uniform * UNIFORM_STRIDE as u32]);
         pass.draw(0..6, 0..1);
-    }
-
-    /// The kept frame's texture, if one was drawn (tests read it back).
-    pub fn frame_texture(&self) -> Option<&wgpu::Texture> {
-        self.frame.as_ref().map(|f| &f.texture)
     }
 
     /// What decides the frame's pixels: the target, the draws with their uniforms, and the

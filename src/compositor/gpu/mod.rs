@@ -458,17 +458,8 @@ impl GpuCompositor {
     /// read it back (premultiplied, sRGB-encoded). Used by tests and benchmarks.
     pub fn render_to_image(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, scene: &Scene) -> image::RgbaImage {
         let format = wgpu::TextureFormat::Rgba8Unorm;
-        let [w, h] = scene.view.target;
-        let target = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("offscreen canvas"),
-            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let target =
+            render_target(device, "offscreen canvas", scene.view.target, format, wgpu::TextureUsages::COPY_SRC);
         self.render_to_texture(device, queue, scene, &target);
         read_texture(device, queue, &target)
     }
@@ -487,27 +478,50 @@ impl GpuCompositor {
         let view = target.create_view(&wgpu::TextureViewDescriptor::default());
         let mut encoder =
             device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("offscreen canvas") });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
-                label: Some("offscreen canvas"),
-                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &view,
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                        store: wgpu::StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-            self.paint(&mut pass, format);
-        }
+        self.paint(&mut cleared_pass(&mut encoder, &view, "offscreen canvas"), format);
         queue.submit([encoder.finish()]);
     }
+}
+
+/// A single-level 2-D texture of `size` in `format` to render into, usable as `usage` besides.
+pub fn render_target(
+    device: &wgpu::Device,
+    label: &str,
+    size: [u32; 2],
+    format: wgpu::TextureFormat,
+    usage: wgpu::TextureUsages,
+) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some(label),
+        size: wgpu::Extent3d { width: size[0], height: size[1], depth_or_array_layers: 1 },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format,
+        usage: wgpu::TextureUsages::RENDER_ATTACHMENT | usage,
+        view_formats: &[],
+    })
+}
+
+/// A render pass on `encoder` into `target`, cleared to transparent first.
+pub fn cleared_pass<'e>(
+    encoder: &'e mut wgpu::CommandEncoder,
+    target: &wgpu::TextureView,
+    label: &str,
+) -> wgpu::RenderPass<'e> {
+    encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        label: Some(label),
+        color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+            view: target,
+            depth_slice: None,
+            resolve_target: None,
+            ops: wgpu::Operations { load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT), store: wgpu::StoreOp::Store },
+        })],
+        depth_stencil_attachment: None,
+        timestamp_writes: None,
+        occlusion_query_set: None,
+        multiview_mask: None,
+    })
 }
 
 /// Copy an `Rgba8Unorm` texture back to the CPU (waits for the GPU).
