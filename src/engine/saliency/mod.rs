@@ -9,6 +9,7 @@
 mod conv;
 mod planes;
 mod u2netp;
+mod winograd;
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -159,16 +160,24 @@ pub fn saliency_prior(
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Plane, SaliencyError> {
     let bounds = brush.bounds().ok_or_else(|| SaliencyError::Run("the brush is empty".into()))?;
-    let view = |divisor: usize| {
+    let [near, far] = CONTEXT_DIVISORS.map(|divisor| {
         let pad = (bounds.2.max(bounds.3) as usize / divisor).max(8);
-        let rect = Rect::grown(bounds, pad, img.w, img.h);
+        Rect::grown(bounds, pad, img.w, img.h)
+    });
+    let view = |rect: Rect| {
         net.saliency_cancellable(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()), cancelled).map(|p| (rect, p))
     };
-    let [near, far] = CONTEXT_DIVISORS;
-    let (near, far) = net.both(|| view(near), || view(far));
+    // Where both views are clipped to the same rectangle (a large object) they are one view:
+    // it is looked at once, and its mean with itself is itself.
+    let views = if near == far {
+        vec![view(near)?]
+    } else {
+        let (near, far) = net.both(|| view(near), || view(far));
+        vec![near?, far?]
+    };
     let mut sum = Plane::new(img.w, img.h);
     let mut count = vec![0u8; img.w * img.h];
-    for (rect, p) in [near?, far?] {
+    for (rect, p) in views {
         for y in 0..rect.h() {
             let row = (rect.y0 + y) * img.w + rect.x0;
             for (x, &v) in p.v[y * rect.w()..(y + 1) * rect.w()].iter().enumerate() {

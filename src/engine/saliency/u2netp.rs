@@ -8,6 +8,7 @@ use candle_nn::{conv2d, Conv2d, Conv2dConfig, VarBuilder};
 
 use super::conv::ConvWeights;
 use super::planes::Planes;
+use super::winograd::WinogradWeights;
 
 /// The message of the error a cancelled pass stops with.
 pub const CANCELLED: &str = "cancelled";
@@ -20,8 +21,31 @@ const OUT: usize = 64;
 /// GPU, ours (`conv`) on the CPU, where candle's direct convolution is several times slower.
 struct Conv {
     conv: Conv2d,
-    cpu: Option<ConvWeights>,
+    cpu: Option<CpuConv>,
     relu: bool,
+}
+
+/// A convolution on the CPU: by Winograd's minimal filtering where it applies (3×3, dilation
+/// 1: most of the arithmetic), tap by tap otherwise.
+enum CpuConv {
+    Taps(ConvWeights),
+    Winograd(WinogradWeights),
+}
+
+impl CpuConv {
+    fn c_out(&self) -> usize {
+        match self {
+            Self::Taps(t) => t.c_out,
+            Self::Winograd(w) => w.c_out,
+        }
+    }
+
+    fn apply(&self, parts: &[&[f32]], h: usize, w: usize, relu: bool) -> Vec<f32> {
+        match self {
+            Self::Taps(t) => t.apply(parts, h, w, relu),
+            Self::Winograd(wg) => wg.apply(parts, h, w, relu),
+        }
+    }
 }
 
 impl Conv {
@@ -42,7 +66,11 @@ impl Conv {
             Device::Cpu => {
                 let weight = conv.weight().flatten_all()?.to_vec1::<f32>()?;
                 let bias = conv.bias().map(|b| b.to_vec1()).transpose()?.unwrap_or_else(|| vec![0.0; out_ch]);
-                Some(ConvWeights::new(in_ch, out_ch, k, dilation, &weight, bias))
+                Some(if (k, dilation) == (3, 1) {
+                    CpuConv::Winograd(WinogradWeights::new(in_ch, out_ch, &weight, bias))
+                } else {
+                    CpuConv::Taps(ConvWeights::new(in_ch, out_ch, k, dilation, &weight, bias))
+                })
             }
             _ => None,
         };
@@ -115,7 +143,7 @@ impl Maps for Planes {
         let cw = conv.cpu.as_ref().ok_or_else(|| candle_core::Error::Msg("no CPU weights on a GPU".into()))?;
         let (h, w) = (parts[0].h, parts[0].w);
         let slices: Vec<&[f32]> = parts.iter().map(|p| p.data.as_slice()).collect();
-        Ok(Planes::new(cw.c_out, h, w, cw.apply(&slices, h, w, conv.relu)))
+        Ok(Planes::new(cw.c_out(), h, w, cw.apply(&slices, h, w, conv.relu)))
     }
 
     fn pool(&self) -> Result<Self> {
