@@ -15,7 +15,7 @@ use super::segment::kept_too_little;
 use super::stages::{ColourSpreader, Relit, Stages};
 use super::Cancelled;
 use crate::document::{EffectKind, PremulImage};
-use crate::raster::{luma, Mask, Plane, Rect, Rgb};
+use crate::raster::{luma, to_u8, Mask, Plane, Rect, Rgb};
 
 /// Run the classical, weight-free stages (`Stages::classical`). The editor and the command line
 /// run `Stages::for_quality` through `decompose_with`: the same, with the cut guided by the
@@ -427,7 +427,7 @@ fn finish_background(
     }
     refine_edge_background(img, &cut.alpha, Some(&effect_any), run.stages.edge_colour.as_ref(), &mut background);
     for p in &mut background.px {
-        *p = p.map(|v| (v * 255.0).round().clamp(0.0, 255.0) / 255.0);
+        *p = p.map(|v| to_u8(v) as f32 / 255.0);
     }
     background
 }

@@ -21,6 +21,7 @@ pub enum PngDepth {
 /// Encode an image as a straight-alpha RGBA PNG in memory.
 pub fn encode_png(img: &PremulImage, depth: PngDepth) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
+    // The image crate's default: `png`'s Fast level (fdeflate), adaptive filtering.
     let enc = image::codecs::png::PngEncoder::new(&mut out);
     let result = match depth {
         PngDepth::Eight => {
@@ -30,8 +31,8 @@ pub fn encode_png(img: &PremulImage, depth: PngDepth) -> Result<Vec<u8>, String>
         PngDepth::Sixteen => {
             let rgba = img.to_straight_rgba16();
             // The encoder takes 16-bit samples in native byte order and writes them big-endian.
-            let bytes: Vec<u8> = rgba.as_raw().iter().flat_map(|v| v.to_ne_bytes()).collect();
-            enc.write_image(&bytes, img.width(), img.height(), image::ExtendedColorType::Rgba16)
+            let bytes: &[u8] = bytemuck::cast_slice(rgba.as_raw());
+            enc.write_image(bytes, img.width(), img.height(), image::ExtendedColorType::Rgba16)
         }
     };
     result.map_err(|e| e.to_string())?;

@@ -45,13 +45,17 @@ pub fn unpremultiply(p: Px) -> Px {
 /// Quantise a `[0, 1]` value to 8 bits, rounding to nearest.
 #[inline]
 pub fn to_u8(v: f32) -> u8 {
-    (v * 255.0).round().clamp(0.0, 255.0) as u8
+    // Half up, then truncated: the cast saturates below 0 and above 255 (and takes NaN to 0),
+    // and needs no call to the C library's `roundf` (the baseline x86-64 has no rounding
+    // instruction), which showed in the profile of writing 12 MP layers.
+    (v * 255.0 + 0.5) as u8
 }
 
 /// Quantise a `[0, 1]` value to 16 bits, rounding to nearest.
 #[inline]
 pub fn to_u16(v: f32) -> u16 {
-    (v * 65535.0).round().clamp(0.0, 65535.0) as u16
+    // As `to_u8`.
+    (v * 65535.0 + 0.5) as u16
 }
 
 impl PremulImage {
@@ -138,9 +142,9 @@ impl PremulImage {
 
     /// Straight-alpha 8-bit RGBA, as written to files.
     pub fn to_straight_rgba8(&self) -> image::RgbaImage {
-        let mut out = Vec::with_capacity(self.pixels.len() * 4);
-        for &p in &self.pixels {
-            out.extend(unpremultiply(p).map(to_u8));
+        let mut out = vec![0u8; self.pixels.len() * 4];
+        for (o, &p) in out.chunks_exact_mut(4).zip(&self.pixels) {
+            o.copy_from_slice(&unpremultiply(p).map(to_u8));
         }
         image::RgbaImage::from_raw(self.width, self.height, out)
             .expect("buffer length matches the image size by construction")
@@ -148,9 +152,9 @@ impl PremulImage {
 
     /// Straight-alpha 16-bit RGBA, for files that keep precision where alpha is small.
     pub fn to_straight_rgba16(&self) -> image::ImageBuffer<image::Rgba<u16>, Vec<u16>> {
-        let mut out = Vec::with_capacity(self.pixels.len() * 4);
-        for &p in &self.pixels {
-            out.extend(unpremultiply(p).map(to_u16));
+        let mut out = vec![0u16; self.pixels.len() * 4];
+        for (o, &p) in out.chunks_exact_mut(4).zip(&self.pixels) {
+            o.copy_from_slice(&unpremultiply(p).map(to_u16));
         }
         image::ImageBuffer::from_raw(self.width, self.height, out)
             .expect("buffer length matches the image size by construction")
