@@ -15,6 +15,7 @@ struct Seen {
 }
 
 fn main() {
+    env_logger::init();
     let a: Vec<String> = std::env::args().collect();
     let img = import_image(a[1].as_ref(), &ImportOptions::default()).unwrap().image;
     let mask = Mask::from_image(&import_image(a[2].as_ref(), &ImportOptions::default()).unwrap().image);

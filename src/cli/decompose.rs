@@ -20,11 +20,20 @@ use layerdecomp::io::{self, ImportOptions, PngDepth};
 
 pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     let quality = parse_quality(&args.quality)?;
-    let image = load(&args.input, opts)?;
+    let read = Instant::now();
+    // The brush is decoded beside the photo (on a 12 MP photo each takes a quarter second).
+    let (image, brush) = rayon::join(
+        || load(&args.input, opts),
+        || args.mask.as_ref().map(|path| (path, load_mask(path, "mask", None, opts))),
+    );
+    let image = image?;
     let (w, h) = (image.width(), image.height());
-    let (mask, mask_name) = match &args.mask {
-        Some(path) => {
-            let mask = load_mask(path, "mask", (w, h), opts)?;
+    let (mask, mask_name) = match brush {
+        Some((path, mask)) => {
+            let mask = mask?;
+            if (mask.width(), mask.height()) != (w, h) {
+                bail!("{}: the mask is {}×{} but the image is {w}×{h}", path.display(), mask.width(), mask.height());
+            }
             if mask.is_empty() {
                 bail!("{}: the mask is empty (no painted pixel)", path.display());
             }
@@ -38,8 +47,10 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
             (mask, "the selected subject".to_string())
         }
     };
-    let effect_hint = args.effects_mask.as_ref().map(|p| load_mask(p, "effects mask", (w, h), opts)).transpose()?;
-    let protect = args.protect.as_ref().map(|p| load_mask(p, "protect mask", (w, h), opts)).transpose()?;
+    let effect_hint =
+        args.effects_mask.as_ref().map(|p| load_mask(p, "effects mask", Some((w, h)), opts)).transpose()?;
+    let protect = args.protect.as_ref().map(|p| load_mask(p, "protect mask", Some((w, h)), opts)).transpose()?;
+    log::debug!("reading the photo and its brushes {:.3} s", read.elapsed().as_secs_f64());
 
     let bar = (!args.quiet).then(|| {
         let bar = indicatif::ProgressBar::new(1000);

@@ -17,9 +17,9 @@ pub fn load(path: &Path, opts: &ImportOptions) -> Result<PremulImage> {
     Ok(imported.image)
 }
 
-/// A brush of the image's size; `what` names it in the error ("mask", "effects mask").
-pub fn load_mask(path: &Path, what: &str, (w, h): (u32, u32), opts: &ImportOptions) -> Result<Mask> {
-    Ok(io::import_mask(path, what, Some((w, h)), opts)?)
+/// A brush, of the image's size if given; `what` names it in the error ("mask", "effects mask").
+pub fn load_mask(path: &Path, what: &str, size: Option<(u32, u32)>, opts: &ImportOptions) -> Result<Mask> {
+    Ok(io::import_mask(path, what, size, opts)?)
 }
 
 /// `fast`, `balanced` or `best`.

@@ -14,7 +14,7 @@ use layerdecomp::LayerStack;
 pub fn run(args: &RemoveShadowArgs, opts: &ImportOptions) -> Result<()> {
     let image = load(&args.input, opts)?;
     let (w, h) = (image.width(), image.height());
-    let brush = load_mask(&args.mask, "shadow mask", (w, h), opts)?;
+    let brush = load_mask(&args.mask, "shadow mask", Some((w, h)), opts)?;
     if brush.is_empty() {
         bail!("{}: the mask is empty (no painted pixel)", args.mask.display());
     }

@@ -44,11 +44,16 @@ pub struct Imported {
 
 /// Read an image file.
 pub fn import_image(path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
+    import_image_bytes(&read_bytes(path)?, path, opts)
+}
+
+/// A file's bytes; an empty file is an error.
+fn read_bytes(path: &Path) -> Result<Vec<u8>, FileError> {
     let bytes = std::fs::read(path).map_err(|source| FileError::Read { path: path.into(), source })?;
     if bytes.is_empty() {
         return Err(FileError::invalid(path, "the file is empty (0 bytes)"));
     }
-    import_image_bytes(&bytes, path, opts)
+    Ok(bytes)
 }
 
 /// Decode an image held in memory; `name` is used in error messages.
@@ -63,14 +68,28 @@ pub fn import_image_bytes(bytes: &[u8], name: &Path, opts: &ImportOptions) -> Re
 /// Read a brush image as a mask: any non-black or non-transparent pixel marks it. With `size`,
 /// a brush of another size is refused, naming `what` ("mask", "effects mask", ...) and both sizes.
 pub fn import_mask(path: &Path, what: &str, size: Option<(u32, u32)>, opts: &ImportOptions) -> Result<Mask, FileError> {
-    let img = import_image(path, opts)?.image;
+    let bytes = read_bytes(path)?;
+    let (img, _) = decode_pixels(ImageReader::new(Cursor::new(&bytes)), path, opts)?;
     if let Some((w, h)) = size {
         if (img.width(), img.height()) != (w, h) {
             let detail = format!("the {what} is {}×{} but the image is {w}×{h}", img.width(), img.height());
             return Err(FileError::invalid(path, detail));
         }
     }
-    Ok(Mask::from_image(&img))
+    // Read off the decoded samples, as `Mask::from_image` reads a premultiplied image (any
+    // colour where every pixel is opaque, else any alpha), without the float copy: a 12 MP
+    // brush's would be 192 MB.
+    let (w, h) = (img.width(), img.height());
+    let data = if img.color().bits_per_pixel() / img.color().channel_count() as u16 <= 8 {
+        let rgba = img.into_rgba8();
+        let opaque = rgba.pixels().all(|p| p[3] == u8::MAX);
+        rgba.pixels().map(|p| if opaque { p[0].max(p[1]).max(p[2]) > 0 } else { p[3] > 0 } as u8).collect()
+    } else {
+        let rgba = img.into_rgba32f();
+        let opaque = rgba.pixels().all(|p| p[3] >= 1.0);
+        rgba.pixels().map(|p| if opaque { p[0].max(p[1]).max(p[2]) > 0.0 } else { p[3] > 0.0 } as u8).collect()
+    };
+    Ok(Mask::from_bytes(w, h, data).expect("decoder output matches its dimensions"))
 }
 
 /// Whether a JPEG has an end-of-image marker after its last scan. Inside entropy-coded data
@@ -81,6 +100,24 @@ fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
 }
 
 fn decode<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
+    let (img, warnings) = decode_pixels(reader, path, opts)?;
+    let source_bits = (img.color().bits_per_pixel() / img.color().channel_count() as u16) as u8;
+    let (w, h) = (img.width(), img.height());
+    let image = if source_bits <= 8 {
+        PremulImage::from_straight_rgba8(w, h, img.into_rgba8().as_raw())
+    } else {
+        PremulImage::from_straight_rgba32f(w, h, img.into_rgba32f().as_raw())
+    }
+    .expect("decoder output matches its dimensions");
+    Ok(Imported { image, source_bits, warnings })
+}
+
+/// The decoded samples, orientation applied, and the warnings (colour profile, EXIF).
+fn decode_pixels<R: BufRead + Seek>(
+    reader: ImageReader<R>,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<(DynamicImage, Vec<String>), FileError> {
     let mut reader = reader.with_guessed_format().map_err(|source| FileError::Read { path: path.into(), source })?;
     let Some(format) = reader.format() else {
         return Err(FileError::UnsupportedFormat { path: path.into() });
@@ -121,15 +158,7 @@ fn decode<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path, opts: &ImportO
     }
     let mut img = DynamicImage::from_decoder(decoder).map_err(map)?;
     img.apply_orientation(orientation);
-    let source_bits = (img.color().bits_per_pixel() / img.color().channel_count() as u16) as u8;
-    let (w, h) = (img.width(), img.height());
-    let image = if source_bits <= 8 {
-        PremulImage::from_straight_rgba8(w, h, img.to_rgba8().as_raw())
-    } else {
-        PremulImage::from_straight_rgba32f(w, h, img.to_rgba32f().as_raw())
-    }
-    .expect("decoder output matches its dimensions");
-    Ok(Imported { image, source_bits, warnings })
+    Ok((img, warnings))
 }
 
 fn format_name(format: image::ImageFormat) -> &'static str {

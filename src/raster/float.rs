@@ -44,7 +44,7 @@ impl Rgb {
         Self {
             w: img.width() as usize,
             h: img.height() as usize,
-            px: img.pixels().iter().map(|p| [p[0], p[1], p[2]]).collect(),
+            px: img.pixels().par_iter().map(|p| [p[0], p[1], p[2]]).collect(),
         }
     }
 

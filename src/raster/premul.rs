@@ -5,6 +5,8 @@
 //! and psd-tools do by default, so a file we write looks the same in every reader. Straight
 //! alpha and integer depths exist only at file boundaries (`from_straight_*`, `to_straight_*`).
 
+use rayon::prelude::*;
+
 /// One premultiplied RGBA pixel, sRGB-encoded.
 pub type Px = [f32; 4];
 
@@ -80,7 +82,7 @@ impl PremulImage {
             return None;
         }
         let pixels = bytes
-            .chunks_exact(4)
+            .par_chunks_exact(4)
             .map(|c| premultiply([c[0] as f32 / 255.0, c[1] as f32 / 255.0, c[2] as f32 / 255.0, c[3] as f32 / 255.0]))
             .collect();
         Some(Self { width, height, pixels })
@@ -150,14 +152,15 @@ impl PremulImage {
             .expect("buffer length matches the image size by construction")
     }
 
-    /// Straight-alpha 16-bit RGBA, for files that keep precision where alpha is small.
-    pub fn to_straight_rgba16(&self) -> image::ImageBuffer<image::Rgba<u16>, Vec<u16>> {
-        let mut out = vec![0u16; self.pixels.len() * 4];
-        for (o, &p) in out.chunks_exact_mut(4).zip(&self.pixels) {
-            o.copy_from_slice(&unpremultiply(p).map(to_u16));
+    /// Straight-alpha 16-bit RGBA as big-endian bytes, as PNG stores its samples.
+    pub fn to_straight_rgba16_be(&self) -> Vec<u8> {
+        let mut out = vec![0u8; self.pixels.len() * 8];
+        for (o, &p) in out.chunks_exact_mut(8).zip(&self.pixels) {
+            for (o, v) in o.chunks_exact_mut(2).zip(unpremultiply(p)) {
+                o.copy_from_slice(&to_u16(v).to_be_bytes());
+            }
         }
-        image::ImageBuffer::from_raw(self.width, self.height, out)
-            .expect("buffer length matches the image size by construction")
+        out
     }
 
     /// A copy of the rectangle `(x, y, w, h)`, which must lie inside the image.
