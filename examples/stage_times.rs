@@ -1,6 +1,7 @@
 //! Print when each stage of a decomposition starts, with the stages the CLI and the editor run
 //! (the saliency network's cut among them), and the longest stretch without a progress report:
 //! cargo run --release --example stage_times -- PHOTO MASK
+//! (with `RUST_LOG=debug`, the stages' own timings too)
 use layerdecomp::engine::{decompose_with, DecomposeRequest, Progress, Quality, Stages};
 use layerdecomp::io::{import_image, ImportOptions};
 use layerdecomp::raster::Mask;

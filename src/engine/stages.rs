@@ -160,15 +160,22 @@ impl Segmenter for SalientGrabCut {
         rng: &mut Rng,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Mask, Cancelled> {
+        let started = std::time::Instant::now();
         let prior = match saliency_prior(&self.net, img, brush, cancelled) {
-            Ok(p) => Some(p),
+            Ok(p) => {
+                log::debug!("cut: the network's prior {:.3} s", started.elapsed().as_secs_f64());
+                Some(p)
+            }
             Err(SaliencyError::Cancelled) => return Err(Cancelled),
             Err(e) => {
                 log::warn!("{e}; the cut goes on with colour alone");
                 None
             }
         };
-        segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled)
+        let started = std::time::Instant::now();
+        let cut = segment(img, brush, protect, prior.as_ref(), &self.params, rng, cancelled);
+        log::debug!("cut: graph cut {:.3} s", started.elapsed().as_secs_f64());
+        cut
     }
 }
 

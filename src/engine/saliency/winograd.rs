@@ -123,7 +123,7 @@ impl WinogradWeights {
         let nx = band.x1 - band.x0;
         let row_len = M * grid.phase_len;
         let (v_len, m_len) = (POS * self.c_in * n, POS * self.c_out * n);
-        let work_len = (2 * A * row_len + row_len).max(M * A * n + M * n + M * nx);
+        let work_len = (2 * A * row_len).max(M * A * n + M * n + M * nx);
         scratch.resize(v_len + m_len + work_len, 0.0);
         let (v, rest) = scratch.split_at_mut(v_len);
         let (m, work) = rest.split_at_mut(m_len);
@@ -133,13 +133,12 @@ impl WinogradWeights {
         // down the windows' columns over whole rows at once, and along each of the six rows
         // so made, where the phases give each window column as one contiguous run of blocks.
         let (rows, rest) = work.split_at_mut(A * row_len);
-        let (cols, line) = rest.split_at_mut(A * row_len);
-        let line = &mut line[..row_len];
+        let cols = &mut rest[..A * row_len];
         for (c, plane) in planes.iter().enumerate() {
             for ty in band.y0..band.y1 {
                 let k0 = (ty - band.y0) * nx;
                 for (i, phases) in rows.chunks_exact_mut(row_len).enumerate() {
-                    grid.pad_by_phase(plane, (M * ty + i).checked_sub(1), line, phases);
+                    grid.pad_by_phase(plane, (M * ty + i).checked_sub(1), phases);
                 }
                 let row = |i: usize| &rows[i * row_len..][..row_len];
                 let outs = disjoint_runs(cols, std::array::from_fn(|i| i * row_len), row_len);
@@ -299,23 +298,28 @@ impl Grid {
 
     /// Row `y` of `plane` (none: a padding row) zero-padded by one pixel on the left and to
     /// whole blocks on the right, into `phases` as its four phases, one after the other: entry
-    /// t of phase q is padded column `M·t + q`. `line` is scratch of the same length.
-    fn pad_by_phase(&self, plane: &[f32], y: Option<usize>, line: &mut [f32], phases: &mut [f32]) {
+    /// t of phase q is padded column `M·t + q`, the row's pixel `M·t + q − 1`.
+    fn pad_by_phase(&self, plane: &[f32], y: Option<usize>, phases: &mut [f32]) {
         let Some(y) = y.filter(|&y| y < self.h) else {
             phases.fill(0.0);
             return;
         };
-        line[0] = 0.0;
-        line[1..=self.w].copy_from_slice(&plane[y * self.w..][..self.w]);
-        line[self.w + 1..].fill(0.0);
+        let src = &plane[y * self.w..][..self.w];
         let (p0, rest) = phases.split_at_mut(self.phase_len);
         let (p1, rest) = rest.split_at_mut(self.phase_len);
         let (p2, p3) = rest.split_at_mut(self.phase_len);
-        for (t, px) in line.chunks_exact(M).enumerate() {
-            p0[t] = px[0];
-            p1[t] = px[1];
-            p2[t] = px[2];
-            p3[t] = px[3];
+        let at = |x: usize| src.get(x).copied().unwrap_or(0.0);
+        // Entry 0 holds the left padding and the first three pixels; from entry 1 on, whole
+        // groups of four pixels starting at pixel 3; then the ragged end.
+        (p0[0], p1[0], p2[0], p3[0]) = (0.0, at(0), at(1), at(2));
+        let whole = src.get(3..).map_or(0, |rest| rest.len() / M);
+        let groups = src.get(3..).unwrap_or(&[]).chunks_exact(M);
+        for (t, px) in groups.enumerate() {
+            (p0[t + 1], p1[t + 1], p2[t + 1], p3[t + 1]) = (px[0], px[1], px[2], px[3]);
+        }
+        for t in whole + 1..self.phase_len {
+            let x = M * t - 1;
+            (p0[t], p1[t], p2[t], p3[t]) = (at(x), at(x + 1), at(x + 2), at(x + 3));
         }
     }
 
@@ -375,7 +379,9 @@ mod tests {
     #[test]
     fn equals_the_tap_by_tap_convolution_on_odd_sizes_and_split_inputs() {
         // Sizes not multiples of the block, maps narrower than a band and wider than one.
-        for (c_in, c_out, h, w) in [(5, 7, 37, 29), (3, 16, 9, 130), (20, 4, 4, 4), (2, 3, 1, 6)] {
+        for (c_in, c_out, h, w) in
+            [(5, 7, 37, 29), (3, 16, 9, 130), (20, 4, 4, 4), (2, 3, 1, 6), (2, 2, 3, 2), (3, 2, 2, 1)]
+        {
             let input: Vec<f32> = (0..c_in * h * w).map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0).collect();
             let weight: Vec<f32> = (0..c_out * c_in * 9).map(|i| ((i * 104729) % 997) as f32 / 997.0 - 0.5).collect();
             let bias: Vec<f32> = (0..c_out).map(|i| i as f32 * 0.1 - 0.3).collect();
