@@ -66,7 +66,6 @@ pub fn complete_avoiding(
     progress: &mut dyn FnMut(f32),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Rgb, Cancelled> {
-    let t0 = std::time::Instant::now();
     let Some(bounds) = hole.bounds() else { return Ok(img.clone()) };
     let band = ((bounds.2.max(bounds.3) as f32 * params.context) as usize).max(48);
     let rect = Rect::grown(bounds, band, img.w, img.h);
@@ -80,15 +79,12 @@ pub fn complete_avoiding(
             roi_avoid[y * rw + x] = avoid.get((x0 + x) as u32, (y0 + y) as u32);
         }
     }
-    log::debug!("TMP roi {rw}x{rh} setup {:.3}", t0.elapsed().as_secs_f64());
     let filled = fill(roi, roi_hole, roi_avoid, params, rng, progress, cancelled)?;
-    log::debug!("TMP filled {:.3}", t0.elapsed().as_secs_f64());
     let mut out = img.clone();
     for y in 0..rh {
         let dst = (y0 + y) * img.w + x0;
         out.px[dst..dst + rw].copy_from_slice(&filled.px[y * rw..(y + 1) * rw]);
     }
-    log::debug!("TMP out {:.3}", t0.elapsed().as_secs_f64());
     Ok(out)
 }
 
@@ -118,9 +114,7 @@ fn fill(
 ) -> Result<Rgb, Cancelled> {
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let r = params.patch / 2;
-    let tp = std::time::Instant::now();
     let levels = pyramid(Level { img, hole, avoid }, params);
-    log::debug!("TMP pyramid {:.3}", tp.elapsed().as_secs_f64());
     let n_levels = levels.len();
     // Work units per level ∝ pixels × iterations, for progress.
     let iters: Vec<usize> = (0..n_levels)
