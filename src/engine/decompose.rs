@@ -9,6 +9,8 @@
 
 use std::sync::Mutex;
 
+use rayon::prelude::*;
+
 use super::request::{DecomposeRequest, Decomposition, EffectLayer, EngineError, PlacedLayer, Progress, Stage};
 use super::rng::Rng;
 use super::segment::kept_too_little;
@@ -417,18 +419,18 @@ fn finish_background(
         // A detected shadow reaches under the object's soft edge (the contact shadow).
         None => fx.shadow.dilate(4.0).union(&fx.reflection),
     };
-    for i in 0..img.px.len() {
-        // Right next to the object, floor much darker than the fill is its contact shadow (or
-        // ambient occlusion): it keeps the fill and goes with the object.
-        let contact = luma(img.px[i]) < 0.9 * luma(background.px[i]);
-        if hole.at(i) && cut.alpha.v[i] <= 0.0 && !effect_any.at(i) && !contact {
-            background.px[i] = img.px[i];
+    background.px.par_iter_mut().enumerate().for_each(|(i, bg)| {
+        if hole.at(i) && cut.alpha.v[i] <= 0.0 && !effect_any.at(i) {
+            // Right next to the object, floor much darker than the fill is its contact shadow
+            // (or ambient occlusion): it keeps the fill and goes with the object.
+            let contact = luma(img.px[i]) < 0.9 * luma(*bg);
+            if !contact {
+                *bg = img.px[i];
+            }
         }
-    }
+    });
     refine_edge_background(img, &cut.alpha, Some(&effect_any), run.stages.edge_colour.as_ref(), &mut background);
-    for p in &mut background.px {
-        *p = p.map(|v| to_u8(v) as f32 / 255.0);
-    }
+    background.px.par_iter_mut().for_each(|p| *p = p.map(|v| to_u8(v) as f32 / 255.0));
     background
 }
 
@@ -542,7 +544,6 @@ fn refine_edge_background(
 /// Smallest alpha ≥ `prior` such that `F = (I − (1 − a)·B) / a` lies in [0, 1] per channel
 /// (the minimal-alpha unmixing of docs/layer-math.md), and that `F`.
 pub fn unmix(img: &Rgb, bg: &Rgb, prior: &Plane) -> (Vec<f32>, Vec<[f32; 3]>) {
-    use rayon::prelude::*;
     img.px
         .par_iter()
         .zip(&bg.px)

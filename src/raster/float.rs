@@ -53,7 +53,7 @@ impl Rgb {
         PremulImage::from_pixels(
             self.w as u32,
             self.h as u32,
-            self.px.iter().map(|p| [p[0], p[1], p[2], 1.0]).collect(),
+            self.px.par_iter().map(|p| [p[0], p[1], p[2], 1.0]).collect(),
         )
         .expect("sizes match")
     }
@@ -130,7 +130,7 @@ impl Rgb {
 
     /// Premultiplied RGBA from this (straight) colour and an alpha plane.
     pub fn with_alpha(&self, alpha: &[f32]) -> PremulImage {
-        let px = self.px.iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect();
+        let px = self.px.par_iter().zip(alpha).map(|(c, &a)| [c[0] * a, c[1] * a, c[2] * a, a]).collect();
         PremulImage::from_pixels(self.w as u32, self.h as u32, px).expect("sizes match")
     }
 

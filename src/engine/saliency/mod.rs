@@ -223,13 +223,17 @@ pub const WEIGHTS_VARIABLE: &str = "LAYERDECOMP_U2NETP";
 pub fn shared_network() -> Option<Arc<SaliencyNet>> {
     static NET: OnceLock<Option<Arc<SaliencyNet>>> = OnceLock::new();
     NET.get_or_init(|| {
+        let started = std::time::Instant::now();
         let device = crate::engine::pick_device();
         let loaded = match std::env::var_os(WEIGHTS_VARIABLE) {
             Some(path) => SaliencyNet::from_file(std::path::Path::new(&path), &device),
             None => SaliencyNet::bundled(&device),
         };
         match loaded {
-            Ok(net) => Some(Arc::new(net)),
+            Ok(net) => {
+                log::debug!("saliency network loaded in {:.3} s", started.elapsed().as_secs_f64());
+                Some(Arc::new(net))
+            }
             Err(e) => {
                 log::warn!("{e}; the engine falls back to the classical cut");
                 None
