@@ -154,9 +154,28 @@ impl Plane {
 
     /// Resize by bilinear sampling.
     pub fn resize(&self, w: usize, h: usize) -> Self {
-        let rgb = Rgb { w: self.w, h: self.h, px: self.v.iter().map(|&v| [v, 0.0, 0.0]).collect() };
-        let r = rgb.resize(w, h);
-        Self { w, h, v: r.px.iter().map(|p| p[0]).collect() }
+        // `Rgb::sample_for`'s arithmetic on one channel (the same values), row by row.
+        let (sx, sy) = (self.w as f32 / w as f32, self.h as f32 / h as f32);
+        let columns: Vec<(usize, usize, f32)> = (0..w)
+            .map(|x| {
+                let u = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (self.w - 1) as f32);
+                let i = u.floor() as usize;
+                (i, (i + 1).min(self.w - 1), u.fract())
+            })
+            .collect();
+        let mut out = Self::new(w, h);
+        out.v.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
+            let v = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (self.h - 1) as f32);
+            let (j, fv) = (v.floor() as usize, v.fract());
+            let j1 = (j + 1).min(self.h - 1);
+            let (upper, lower) = (&self.v[j * self.w..][..self.w], &self.v[j1 * self.w..][..self.w]);
+            for (o, &(i, i1, fu)) in row.iter_mut().zip(&columns) {
+                let top = upper[i] + (upper[i1] - upper[i]) * fu;
+                let bot = lower[i] + (lower[i1] - lower[i]) * fu;
+                *o = top + (bot - top) * fv;
+            }
+        });
+        out
     }
 
     /// Mean over the (2r+1)² window around each pixel, the window clipped to the image.
@@ -344,5 +363,15 @@ mod tests {
         assert!(img.half().px.iter().all(|p| (p[1] - 0.4).abs() < 1e-6));
         let r = img.resize(15, 4);
         assert!(r.px.iter().all(|p| (p[2] - 0.6).abs() < 1e-6));
+    }
+
+    #[test]
+    fn a_plane_resizes_as_one_channel_of_a_colour_image() {
+        let plane = Plane { w: 9, h: 6, v: (0..54).map(|i| ((i * 37) % 11) as f32 / 10.0).collect() };
+        let rgb = Rgb { w: 9, h: 6, px: plane.v.iter().map(|&v| [v, 1.0 - v, 0.5]).collect() };
+        for (w, h) in [(20, 13), (4, 3), (9, 6), (1, 1)] {
+            let (p, r) = (plane.resize(w, h), rgb.resize(w, h));
+            assert_eq!(p.v, r.px.iter().map(|c| c[0]).collect::<Vec<_>>(), "{w}×{h}");
+        }
     }
 }
