@@ -11,8 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 
 use super::args::DecomposeArgs;
 use super::input::{load, load_mask, parse_quality};
-use layerdecomp::compositor::{composite_onto, Placed};
-use layerdecomp::document::{BlendMode, PremulImage};
+use layerdecomp::compositor::Placed;
 use layerdecomp::engine::{
     decompose_with, describe_device, pick_device, select_subject, DecomposeRequest, Decomposition, PlacedLayer, Stages,
 };
@@ -119,23 +118,20 @@ pub fn write_outputs(d: &Decomposition, out: &Path) -> Result<()> {
 
 fn write_png_dir(d: &Decomposition, out: &Path) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the directory", out.display()))?;
-    let (w, h) = (d.background.width(), d.background.height());
-    let on_canvas = |layers: &[&PlacedLayer]| -> PremulImage {
-        let mut canvas = PremulImage::new(w, h);
-        for layer in layers {
-            let placed = Placed { x: layer.x, y: layer.y, pixels: Cow::Borrowed(&layer.pixels) };
-            composite_onto(&mut canvas, &placed, 1.0, BlendMode::Normal);
-        }
-        canvas
-    };
+    let size = (d.background.width(), d.background.height());
     let effects: Vec<&PlacedLayer> = d.effects.iter().map(|e| &e.layer).collect();
     // Four large encodes, each on one core: side by side they take half the time (a 12 MP
     // decomposition's files: 1.27 s one after another).
     (0..4).into_par_iter().try_for_each(|k| match k {
         0 => io::write_png(&d.background, &out.join("background.png"), PngDepth::Eight),
         1 => io::write_png(&d.foreground, &out.join("foreground.png"), PngDepth::Sixteen),
-        2 => io::write_png(&on_canvas(&[&d.object]), &out.join("object.png"), PngDepth::Sixteen),
-        _ => io::write_png(&on_canvas(&effects), &out.join("effects.png"), PngDepth::Sixteen),
+        2 => io::write_placed_png(&placed(&[&d.object]), size, &out.join("object.png"), PngDepth::Sixteen),
+        _ => io::write_placed_png(&placed(&effects), size, &out.join("effects.png"), PngDepth::Sixteen),
     })?;
     Ok(())
+}
+
+/// Layers as the compositor places them.
+fn placed<'a>(layers: &[&'a PlacedLayer]) -> Vec<Placed<'a>> {
+    layers.iter().map(|l| Placed { x: l.x, y: l.y, pixels: Cow::Borrowed(&l.pixels) }).collect()
 }

@@ -17,7 +17,7 @@ pub use error::FileError;
 pub use import::{import_image, import_image_bytes, import_mask, ImportOptions, Imported, DEFAULT_MAX_PIXELS};
 pub use jpeg::{write_jpeg, DEFAULT_JPEG_QUALITY};
 pub use ora::{decode_ora, encode_ora, encode_ora_with, read_ora, read_ora_entries, write_ora};
-pub use png::{export_png_layers, layer_on_canvas, write_png, PngDepth};
+pub use png::{export_png_layers, layer_on_canvas, write_placed_png, write_png, PngDepth};
 pub use psd::{encode_psd, read_psd_info, write_psd, PsdInfo, PsdLayerInfo};
 
 use crate::compositor::flatten;

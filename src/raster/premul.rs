@@ -7,6 +7,9 @@
 
 use rayon::prelude::*;
 
+/// Pixels per piece of work when converting at the file boundary.
+const CONVERT_CHUNK: usize = 1 << 16;
+
 /// One premultiplied RGBA pixel, sRGB-encoded.
 pub type Px = [f32; 4];
 
@@ -145,9 +148,11 @@ impl PremulImage {
     /// Straight-alpha 8-bit RGBA, as written to files.
     pub fn to_straight_rgba8(&self) -> image::RgbaImage {
         let mut out = vec![0u8; self.pixels.len() * 4];
-        for (o, &p) in out.chunks_exact_mut(4).zip(&self.pixels) {
-            o.copy_from_slice(&unpremultiply(p).map(to_u8));
-        }
+        out.par_chunks_mut(4 * CONVERT_CHUNK).zip(self.pixels.par_chunks(CONVERT_CHUNK)).for_each(|(out, pixels)| {
+            for (o, &p) in out.chunks_exact_mut(4).zip(pixels) {
+                o.copy_from_slice(&unpremultiply(p).map(to_u8));
+            }
+        });
         image::RgbaImage::from_raw(self.width, self.height, out)
             .expect("buffer length matches the image size by construction")
     }
@@ -155,11 +160,13 @@ impl PremulImage {
     /// Straight-alpha 16-bit RGBA as big-endian bytes, as PNG stores its samples.
     pub fn to_straight_rgba16_be(&self) -> Vec<u8> {
         let mut out = vec![0u8; self.pixels.len() * 8];
-        for (o, &p) in out.chunks_exact_mut(8).zip(&self.pixels) {
-            for (o, v) in o.chunks_exact_mut(2).zip(unpremultiply(p)) {
-                o.copy_from_slice(&to_u16(v).to_be_bytes());
+        out.par_chunks_mut(8 * CONVERT_CHUNK).zip(self.pixels.par_chunks(CONVERT_CHUNK)).for_each(|(out, pixels)| {
+            for (o, &p) in out.chunks_exact_mut(8).zip(pixels) {
+                for (o, v) in o.chunks_exact_mut(2).zip(unpremultiply(p)) {
+                    o.copy_from_slice(&to_u16(v).to_be_bytes());
+                }
             }
-        }
+        });
         out
     }
 
