@@ -12,7 +12,7 @@ pub fn luma(p: [f32; 3]) -> f32 {
 }
 
 /// An opaque RGB image, sRGB-encoded values in [0, 1].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Rgb {
     /// Width in pixels.
     pub w: usize,

@@ -25,31 +25,29 @@ impl Geometry {
     /// is inside the image, off the hole and off `avoid` — unless avoiding it would leave fewer
     /// sources than targets, when `avoid` is ignored (a poor source beats none).
     pub(super) fn new(w: usize, h: usize, hole: &[bool], avoid: &[bool], r: usize) -> Self {
-        let near_hole = square_dilate(hole, w, h, r);
-        let near_avoid = square_dilate(avoid, w, h, r);
-        let mut targets = Vec::new();
+        let (near_hole, near_avoid) = (&square_dilate(hole, w, h, r), &square_dilate(avoid, w, h, r));
+        // Row by row on every core; collected in row order, as one scan would list them.
+        let targets: Vec<(u32, u32)> = (0..h)
+            .into_par_iter()
+            .flat_map_iter(|y| (0..w).filter(move |&x| near_hole[y * w + x]).map(move |x| (x as u32, y as u32)))
+            .collect();
         let mut target_index = vec![u32::MAX; w * h];
-        for y in 0..h {
-            for x in 0..w {
-                let i = y * w + x;
-                if near_hole[i] {
-                    target_index[i] = targets.len() as u32;
-                    targets.push((x as u32, y as u32));
-                }
-            }
+        for (k, &(x, y)) in targets.iter().enumerate() {
+            target_index[y as usize * w + x as usize] = k as u32;
         }
         let inside = |x: usize, y: usize| x >= r && y >= r && x + r < w && y + r < h;
         let pick = |skip_avoid: bool| -> Vec<(u32, u32)> {
-            let mut v = Vec::new();
-            for y in 0..h {
-                for x in 0..w {
-                    let i = y * w + x;
-                    if !near_hole[i] && (!skip_avoid || !near_avoid[i]) && inside(x, y) {
-                        v.push((x as u32, y as u32));
-                    }
-                }
-            }
-            v
+            (0..h)
+                .into_par_iter()
+                .flat_map_iter(|y| {
+                    (0..w)
+                        .filter(move |&x| {
+                            let i = y * w + x;
+                            !near_hole[i] && (!skip_avoid || !near_avoid[i]) && inside(x, y)
+                        })
+                        .map(move |x| (x as u32, y as u32))
+                })
+                .collect()
         };
         let mut sources = pick(true);
         if sources.len() < targets.len() {
@@ -72,28 +70,31 @@ impl Geometry {
     }
 }
 
-/// `m` grown by `r` in every direction (a (2r+1)² square): separable maximum.
+/// `m` grown by `r` in every direction (a (2r+1)² square): separable maximum, rows by a running
+/// count, then each output row the union of the 2r+1 rows around it; rows on every core.
 pub(super) fn square_dilate(m: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     let mut horiz = vec![false; w * h];
-    for y in 0..h {
+    horiz.par_chunks_mut(w).zip(m.par_chunks(w)).for_each(|(out, row)| {
+        // Set pixels in the window [x − r, x + r].
+        let mut count: usize = row[..r.min(w)].iter().map(|&b| b as usize).sum();
         for x in 0..w {
-            if m[y * w + x] {
-                for xx in x.saturating_sub(r)..(x + r + 1).min(w) {
-                    horiz[y * w + xx] = true;
-                }
+            if x + r < w {
+                count += row[x + r] as usize;
+            }
+            out[x] = count > 0;
+            if x >= r {
+                count -= row[x - r] as usize;
             }
         }
-    }
+    });
     let mut out = vec![false; w * h];
-    for y in 0..h {
-        for x in 0..w {
-            if horiz[y * w + x] {
-                for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
-                    out[yy * w + x] = true;
-                }
+    out.par_chunks_mut(w).enumerate().for_each(|(y, out)| {
+        for src in horiz[y.saturating_sub(r) * w..(y + r + 1).min(h) * w].chunks_exact(w) {
+            for (o, &s) in out.iter_mut().zip(src) {
+                *o |= s;
             }
         }
-    }
+    });
     out
 }
 
@@ -229,7 +230,7 @@ pub(super) fn patchmatch_sweep(
 /// say it should be. Weights favour good matches, which keeps texture sharp.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn vote(
-    est: &Rgb,
+    mut est: Rgb,
     hole: &[bool],
     geo: &Geometry,
     field: &[(u32, u32)],
@@ -247,56 +248,66 @@ pub(super) fn vote(
         .max(1e-6);
     let (w, h) = (est.w, est.h);
     let r = r as isize;
-    let mut out = est.clone();
-    out.px.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
-        // A cancelled vote stops early; the caller discards its result.
-        if cancelled() {
-            return;
-        }
-        for (x, px) in row.iter_mut().enumerate() {
-            if !hole[y * w + x] {
-                continue;
+    // The hole's new colours, row by row, then written back: every patch copied from is a
+    // source, off the hole by the patch's reach, so the votes read no pixel they change (and
+    // the estimate is not copied whole for them: 100 MB at the finest level of a 12 MP photo).
+    let votes: Vec<Vec<(usize, [f32; 3])>> = (0..h)
+        .into_par_iter()
+        .map(|y| {
+            let mut row = Vec::new();
+            // A cancelled vote stops early; the caller discards its result.
+            if cancelled() {
+                return row;
             }
-            // Contributions (patch distance, colour); weights relative to the best one so that
-            // they never all underflow to zero.
-            let mut contrib: [(f32, [f32; 3]); 81] = [(0.0, [0.0; 3]); 81];
-            let mut n = 0usize;
-            for dy in -r..=r {
-                let cy = y as isize - dy;
-                if cy < 0 || cy as usize >= h {
+            for x in 0..w {
+                if !hole[y * w + x] {
                     continue;
                 }
-                for dx in -r..=r {
-                    let cx = x as isize - dx;
-                    if cx < 0 || cx as usize >= w {
+                // Contributions (patch distance, colour); weights relative to the best one so
+                // that they never all underflow to zero.
+                let mut contrib: [(f32, [f32; 3]); 81] = [(0.0, [0.0; 3]); 81];
+                let mut n = 0usize;
+                for dy in -r..=r {
+                    let cy = y as isize - dy;
+                    if cy < 0 || cy as usize >= h {
                         continue;
                     }
-                    let k = geo.target_index[cy as usize * w + cx as usize];
-                    if k == u32::MAX || n == contrib.len() {
-                        continue;
+                    for dx in -r..=r {
+                        let cx = x as isize - dx;
+                        if cx < 0 || cx as usize >= w {
+                            continue;
+                        }
+                        let k = geo.target_index[cy as usize * w + cx as usize];
+                        if k == u32::MAX || n == contrib.len() {
+                            continue;
+                        }
+                        let (sx, sy) = field[k as usize];
+                        contrib[n] =
+                            (dist[k as usize], est.px[(sy as isize + dy) as usize * w + (sx as isize + dx) as usize]);
+                        n += 1;
                     }
-                    let (sx, sy) = field[k as usize];
-                    contrib[n] =
-                        (dist[k as usize], est.px[(sy as isize + dy) as usize * w + (sx as isize + dx) as usize]);
-                    n += 1;
+                }
+                let d_min = contrib[..n].iter().map(|c| c.0).fold(f32::INFINITY, f32::min);
+                let mut acc = [0.0f32; 3];
+                let mut wsum = 0.0f32;
+                for (d, s) in &contrib[..n] {
+                    let wt = (-(d - d_min) / (2.0 * sigma2)).exp();
+                    acc[0] += wt * s[0];
+                    acc[1] += wt * s[1];
+                    acc[2] += wt * s[2];
+                    wsum += wt;
+                }
+                if wsum > 0.0 {
+                    row.push((y * w + x, acc.map(|v| v / wsum)));
                 }
             }
-            let d_min = contrib[..n].iter().map(|c| c.0).fold(f32::INFINITY, f32::min);
-            let mut acc = [0.0f32; 3];
-            let mut wsum = 0.0f32;
-            for (d, s) in &contrib[..n] {
-                let wt = (-(d - d_min) / (2.0 * sigma2)).exp();
-                acc[0] += wt * s[0];
-                acc[1] += wt * s[1];
-                acc[2] += wt * s[2];
-                wsum += wt;
-            }
-            if wsum > 0.0 {
-                *px = acc.map(|v| v / wsum);
-            }
-        }
-    });
-    out
+            row
+        })
+        .collect();
+    for (i, colour) in votes.into_iter().flatten() {
+        est.px[i] = colour;
+    }
+    est
 }
 
 /// The field of the next finer level: twice the coarse match plus the sub-pixel offset, or a
@@ -322,4 +333,25 @@ pub(super) fn upsample_nnf(
             geo.sources[rng.below(geo.sources.len())]
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn square_dilate_grows_each_set_pixel_by_a_square() {
+        let (w, h) = (23, 17);
+        let m: Vec<bool> = (0..w * h).map(|i| (i * 7919) % 37 == 0 || i == 0 || i == w * h - 1).collect();
+        for r in [0, 1, 3, 12, 30] {
+            let got = square_dilate(&m, w, h, r);
+            for y in 0..h {
+                for x in 0..w {
+                    let want = (y.saturating_sub(r)..(y + r + 1).min(h))
+                        .any(|yy| (x.saturating_sub(r)..(x + r + 1).min(w)).any(|xx| m[yy * w + xx]));
+                    assert_eq!(got[y * w + x], want, "r {r} at ({x}, {y})");
+                }
+            }
+        }
+    }
 }
