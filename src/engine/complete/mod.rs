@@ -128,9 +128,6 @@ fn fill(
     let total_work: f32 = work.iter().sum();
     let mut done_work = 0.0f32;
 
-    // A large hole's two finest levels only sharpen what the levels above settled (their
-    // fields, upsampled, already point at the right texture): the finest gets one pass of
-    // search and vote, the next one EM iteration.
     let large_hole = levels[0].hole.iter().filter(|&&h| h).count() > LARGE_HOLE;
     let mut nnf: Option<Vec<(u32, u32)>> = None;
     let mut current: Option<Rgb> = None;
@@ -151,11 +148,7 @@ fn fill(
             continue;
         }
         let search_radius = if l == n_levels - 1 { w.max(h) } else { 6 * params.patch };
-        let (n_iters, n_sweeps) = match l {
-            0 if large_hole => (1, 1),
-            1 if large_hole => (1, params.pm_sweeps),
-            _ => (iters[l], params.pm_sweeps),
-        };
+        let (n_iters, n_sweeps) = schedule(l, large_hole, iters[l], params.pm_sweeps);
         // Progress moves after every sweep and vote, and three times while the level starts
         // (its geometry, its starting estimate, the copy through the upsampled field): on a
         // very large photo each of them takes seconds.
@@ -225,6 +218,18 @@ fn fill(
         nnf = Some(geo.scatter(&field, w, h));
     }
     Ok(current.expect("the finest level was filled"))
+}
+
+/// EM iterations and PatchMatch sweeps per iteration at level `l` (0 = finest). A large hole's
+/// two finest levels only sharpen what the levels above settled (their fields, upsampled,
+/// already point at the right texture): the finest gets one pass of search and vote, the next
+/// one EM iteration.
+fn schedule(l: usize, large_hole: bool, iterations: usize, sweeps: usize) -> (usize, usize) {
+    match l {
+        0 if large_hole => (1, 1),
+        1 if large_hole => (1, sweeps),
+        _ => (iterations, sweeps),
+    }
 }
 
 /// Halve the image (and its hole and avoid maps) until the hole is about `coarse_hole_size`
