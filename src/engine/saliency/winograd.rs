@@ -81,8 +81,8 @@ impl WinogradWeights {
     }
 
     /// `band`, compiled for AVX2 where the CPU has it: the transforms are plain loops over
-    /// neighbouring blocks, twice as wide there as on the baseline's SSE2 (the pass 1.x times
-    /// faster). No fused multiply-adds are formed, so both give the same numbers.
+    /// neighbouring blocks, which the compiler makes twice as wide there as with the baseline's
+    /// SSE2. No fused multiply-adds are formed, so both give the same numbers.
     fn band_on_this_cpu(
         &self,
         grid: &Grid,
