@@ -1,14 +1,14 @@
 //! Fill a hole in a photo with the completion stage alone (for looking at fills):
 //! cargo run --release --example fill -- PHOTO MASK OUT.png
 use layerdecomp::engine::{Completer, CompletionParams, PatchMatchCompletion, Rng};
-use layerdecomp::io::{import_image, write_png, ImportOptions, PngDepth};
+use layerdecomp::io::{import_image, import_mask, write_png, ImportOptions, PngDepth};
 use layerdecomp::raster::{Mask, Rgb};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let opts = ImportOptions::default();
     let img = import_image(args[1].as_ref(), &opts)?.image;
-    let mask = Mask::from_image(&import_image(args[2].as_ref(), &opts)?.image);
+    let mask = import_mask(args[2].as_ref(), "mask", Some((img.width(), img.height())), &opts)?;
     let t = std::time::Instant::now();
     let out = PatchMatchCompletion(CompletionParams::default())
         .complete(

@@ -3,8 +3,7 @@
 //! cargo run --release --example stage_times -- PHOTO MASK
 //! (with `RUST_LOG=debug`, the stages' own timings too)
 use layerdecomp::engine::{decompose_with, DecomposeRequest, Progress, Quality, Stages};
-use layerdecomp::io::{import_image, ImportOptions};
-use layerdecomp::raster::Mask;
+use layerdecomp::io::{import_image, import_mask, ImportOptions};
 use std::time::Instant;
 
 /// What the progress callback has seen: the stage last reported, when the last report came, and
@@ -19,7 +18,8 @@ fn main() {
     env_logger::init();
     let a: Vec<String> = std::env::args().collect();
     let img = import_image(a[1].as_ref(), &ImportOptions::default()).unwrap().image;
-    let mask = Mask::from_image(&import_image(a[2].as_ref(), &ImportOptions::default()).unwrap().image);
+    let mask =
+        import_mask(a[2].as_ref(), "mask", Some((img.width(), img.height())), &ImportOptions::default()).unwrap();
     let stages = Stages::for_quality(Quality::Balanced);
     let t = Instant::now();
     let seen = std::sync::Mutex::new(Seen { stage: None, last: 0.0, longest: (0.0, String::new()) });

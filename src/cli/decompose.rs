@@ -30,9 +30,7 @@ pub fn run(args: &DecomposeArgs, opts: &ImportOptions) -> Result<()> {
     let (mask, mask_name) = match brush {
         Some((path, mask)) => {
             let mask = mask?;
-            if (mask.width(), mask.height()) != (w, h) {
-                bail!("{}: the mask is {}×{} but the image is {w}×{h}", path.display(), mask.width(), mask.height());
-            }
+            io::check_brush_size(path, "mask", (mask.width(), mask.height()), (w, h))?;
             if mask.is_empty() {
                 bail!("{}: the mask is empty (no painted pixel)", path.display());
             }

@@ -70,26 +70,40 @@ pub fn import_image_bytes(bytes: &[u8], name: &Path, opts: &ImportOptions) -> Re
 pub fn import_mask(path: &Path, what: &str, size: Option<(u32, u32)>, opts: &ImportOptions) -> Result<Mask, FileError> {
     let bytes = read_bytes(path)?;
     let (img, _) = decode_pixels(ImageReader::new(Cursor::new(&bytes)), path, opts)?;
-    if let Some((w, h)) = size {
-        if (img.width(), img.height()) != (w, h) {
-            let detail = format!("the {what} is {}×{} but the image is {w}×{h}", img.width(), img.height());
-            return Err(FileError::invalid(path, detail));
-        }
-    }
-    // Read off the decoded samples, as `Mask::from_image` reads a premultiplied image (any
-    // colour where every pixel is opaque, else any alpha), without the float copy: a 12 MP
-    // brush's would be 192 MB.
     let (w, h) = (img.width(), img.height());
-    let data = if img.color().bits_per_pixel() / img.color().channel_count() as u16 <= 8 {
-        let rgba = img.into_rgba8();
-        let opaque = rgba.pixels().all(|p| p[3] == u8::MAX);
-        rgba.pixels().map(|p| if opaque { p[0].max(p[1]).max(p[2]) > 0 } else { p[3] > 0 } as u8).collect()
+    if let Some(image_size) = size {
+        check_brush_size(path, what, (w, h), image_size)?;
+    }
+    // Read off the decoded samples: a float copy of a 12 MP brush would be 192 MB.
+    let data = if bits_per_channel(&img) <= 8 {
+        painted(img.into_rgba8().as_raw(), 0, u8::MAX)
     } else {
-        let rgba = img.into_rgba32f();
-        let opaque = rgba.pixels().all(|p| p[3] >= 1.0);
-        rgba.pixels().map(|p| if opaque { p[0].max(p[1]).max(p[2]) > 0.0 } else { p[3] > 0.0 } as u8).collect()
+        painted(img.into_rgba32f().as_raw(), 0.0, 1.0)
     };
     Ok(Mask::from_bytes(w, h, data).expect("decoder output matches its dimensions"))
+}
+
+/// A brush of `brush` size for an image of `image` size is refused unless they match, naming
+/// `what` ("mask", "effects mask", ...) and both sizes.
+pub fn check_brush_size(path: &Path, what: &str, brush: (u32, u32), image: (u32, u32)) -> Result<(), FileError> {
+    if brush == image {
+        return Ok(());
+    }
+    let detail = format!("the {what} is {}×{} but the image is {}×{}", brush.0, brush.1, image.0, image.1);
+    Err(FileError::invalid(path, detail))
+}
+
+/// Straight RGBA samples (`zero` and `full` their range's ends) as brush coverage, 0 or 1 per
+/// pixel: painted at all, i.e. any colour where every pixel is opaque, else any alpha (so both
+/// "white on black" and "paint on transparent" brush files work).
+fn painted<T: PartialOrd + Copy>(rgba: &[T], zero: T, full: T) -> Vec<u8> {
+    let opaque = rgba.chunks_exact(4).all(|p| p[3] >= full);
+    rgba.chunks_exact(4).map(|p| if opaque { p[..3].iter().any(|&v| v > zero) } else { p[3] > zero } as u8).collect()
+}
+
+/// Bits per channel of the decoded samples (8 or 16; 32 for float formats).
+fn bits_per_channel(img: &DynamicImage) -> u16 {
+    img.color().bits_per_pixel() / img.color().channel_count() as u16
 }
 
 /// Whether a JPEG has an end-of-image marker after its last scan. Inside entropy-coded data
@@ -101,7 +115,7 @@ fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
 
 fn decode<R: BufRead + Seek>(reader: ImageReader<R>, path: &Path, opts: &ImportOptions) -> Result<Imported, FileError> {
     let (img, warnings) = decode_pixels(reader, path, opts)?;
-    let source_bits = (img.color().bits_per_pixel() / img.color().channel_count() as u16) as u8;
+    let source_bits = bits_per_channel(&img) as u8;
     let (w, h) = (img.width(), img.height());
     let image = if source_bits <= 8 {
         PremulImage::from_straight_rgba8(w, h, img.into_rgba8().as_raw())

@@ -14,7 +14,9 @@ use std::path::Path;
 
 pub use atomic::{write_atomically, write_bytes_atomically};
 pub use error::FileError;
-pub use import::{import_image, import_image_bytes, import_mask, ImportOptions, Imported, DEFAULT_MAX_PIXELS};
+pub use import::{
+    check_brush_size, import_image, import_image_bytes, import_mask, ImportOptions, Imported, DEFAULT_MAX_PIXELS,
+};
 pub use jpeg::{write_jpeg, DEFAULT_JPEG_QUALITY};
 pub use ora::{decode_ora, encode_ora, encode_ora_with, read_ora, read_ora_entries, write_ora};
 pub use png::{export_png_layers, layer_on_canvas, write_placed_png, write_png, PngDepth};

@@ -67,19 +67,6 @@ impl Mask {
         })
     }
 
-    /// A brush image as a mask: a pixel is on where it is painted at all, i.e. where its alpha
-    /// is non-zero and its colour is not black (so both "white on black" and "paint on
-    /// transparent" brush files work).
-    pub fn from_image(img: &PremulImage) -> Self {
-        let opaque = img.is_opaque();
-        let data = img
-            .pixels()
-            .iter()
-            .map(|p| if opaque { (p[0].max(p[1]).max(p[2]) > 0.0) as u8 } else { (p[3] > 0.0) as u8 })
-            .collect();
-        Self { width: img.width(), height: img.height(), data }
-    }
-
     /// A layer's coverage as a mask: on where its alpha exceeds `threshold`.
     pub fn alpha_above(img: &PremulImage, threshold: f32) -> Self {
         let data = img.pixels().iter().map(|p| (p[3] > threshold) as u8).collect();

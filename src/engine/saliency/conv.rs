@@ -7,6 +7,8 @@
 
 use rayon::prelude::*;
 
+use super::bands::{SharedOut, SCRATCH};
+
 /// Output rows per band of work (times the padded width: the band's pixels).
 const BAND_PIXELS: usize = 4096;
 
@@ -83,7 +85,7 @@ impl ConvWeights {
         let rows_per_band = (BAND_PIXELS / wp).max(1);
         let bands: Vec<(usize, usize)> =
             (0..h).step_by(rows_per_band).map(|y0| (y0, (y0 + rows_per_band).min(h))).collect();
-        let out_ptr = SyncPtr(out.as_mut_ptr());
+        let out_ptr = SharedOut::new(&mut out);
         bands.par_iter().for_each(|&(y0, y1)| {
             let m = (y1 - y0) * wp;
             SCRATCH.with(|scratch| {
@@ -119,12 +121,11 @@ impl ConvWeights {
                         );
                     }
                 }
-                let dst = out_ptr;
                 for (o, &b) in self.bias.iter().enumerate() {
                     for y in y0..y1 {
                         let src = &acc[o * m + (y - y0) * wp..][..w];
                         // SAFETY: row y of plane o, inside `out`; only this band writes rows y0..y1.
-                        let row = unsafe { std::slice::from_raw_parts_mut(dst.0.add((o * h + y) * w), w) };
+                        let row = unsafe { out_ptr.run((o * h + y) * w, w) };
                         for (d, &v) in row.iter_mut().zip(src) {
                             *d = if relu { (v + b).max(0.0) } else { v + b };
                         }
@@ -139,18 +140,7 @@ impl ConvWeights {
 thread_local! {
     /// The calling thread's padded input (see `ConvWeights::pad`).
     static PADDED: std::cell::Cell<Vec<f32>> = const { std::cell::Cell::new(Vec::new()) };
-    /// Each worker's band buffer, kept between layers (a fresh one per band would be mapped
-    /// and faulted in again every time).
-    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
-
-/// A raw pointer the bands share (each writes its own part).
-#[derive(Clone, Copy)]
-struct SyncPtr(*mut f32);
-// SAFETY: the bands write disjoint elements (see `apply`).
-unsafe impl Send for SyncPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SyncPtr {}
 
 #[cfg(test)]
 mod tests {

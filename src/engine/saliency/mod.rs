@@ -6,6 +6,7 @@
 //! The input is prepared as the network was trained and as rembg runs it: resized to 320×320,
 //! divided by its largest value, then normalised with ImageNet's channel means and deviations.
 
+mod bands;
 mod conv;
 mod planes;
 mod u2netp;

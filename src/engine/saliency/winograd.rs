@@ -13,6 +13,8 @@
 
 use rayon::prelude::*;
 
+use super::bands::{SharedOut, SCRATCH};
+
 /// Output side of a block.
 const M: usize = 4;
 /// Input side of a block (its window).
@@ -62,18 +64,19 @@ impl WinogradWeights {
     /// `relu`: `c_out` planes of `h × w`.
     pub fn apply(&self, parts: &[&[f32]], h: usize, w: usize, relu: bool) -> Vec<f32> {
         assert_eq!(parts.iter().map(|p| p.len()).sum::<usize>(), self.c_in * h * w, "input size");
-        let grid = Grid::new(h, w);
-        let planes: Vec<&[f32]> = parts.iter().flat_map(|p| p.chunks(h * w)).collect();
         // Every element is written by exactly one band (see `band`): no zeroing first.
         let mut out: Vec<f32> = Vec::with_capacity(self.c_out * h * w);
-        let out_ptr = SyncPtr(out.as_mut_ptr());
+        let call = Call {
+            grid: Grid::new(h, w),
+            planes: parts.iter().flat_map(|p| p.chunks(h * w)).collect(),
+            out: SharedOut::new(&mut out),
+            relu,
+        };
         let blocks_per_band = (BAND_FLOATS / (POS * (self.c_in + self.c_out))).max(8);
-        grid.bands(blocks_per_band).par_iter().for_each(|band| {
-            SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                self.band_on_this_cpu(&grid, &planes, band, &mut scratch, out_ptr, relu);
-            })
-        });
+        call.grid
+            .bands(blocks_per_band)
+            .par_iter()
+            .for_each(|band| SCRATCH.with(|scratch| self.band_on_this_cpu(&call, band, &mut scratch.borrow_mut())));
         // SAFETY: the bands have written all c_out·h·w elements: every block row and column,
         // rows below h and columns right of w left out.
         unsafe { out.set_len(self.c_out * h * w) };
@@ -83,42 +86,27 @@ impl WinogradWeights {
     /// `band`, compiled for AVX2 where the CPU has it: the transforms are plain loops over
     /// neighbouring blocks, which the compiler makes twice as wide there as with the baseline's
     /// SSE2. No fused multiply-adds are formed, so both give the same numbers.
-    fn band_on_this_cpu(
-        &self,
-        grid: &Grid,
-        planes: &[&[f32]],
-        band: &Band,
-        scratch: &mut Vec<f32>,
-        out: SyncPtr,
-        relu: bool,
-    ) {
+    fn band_on_this_cpu(&self, call: &Call<'_>, band: &Band, scratch: &mut Vec<f32>) {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2 (just asked).
-            return unsafe { self.band_avx2(grid, planes, band, scratch, out, relu) };
+            return unsafe { self.band_avx2(call, band, scratch) };
         }
-        self.band(grid, planes, band, scratch, out, relu)
+        self.band(call, band, scratch)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn band_avx2(
-        &self,
-        grid: &Grid,
-        planes: &[&[f32]],
-        band: &Band,
-        scratch: &mut Vec<f32>,
-        out: SyncPtr,
-        relu: bool,
-    ) {
-        self.band(grid, planes, band, scratch, out, relu)
+    unsafe fn band_avx2(&self, call: &Call<'_>, band: &Band, scratch: &mut Vec<f32>) {
+        self.band(call, band, scratch)
     }
 
     /// One band's blocks: input transform, the 36 products, output transform. The
     /// transformed input and the products are stored by channel, then window position, then
     /// block, so that each transform's first pass is one long run per channel.
     #[inline(always)]
-    fn band(&self, grid: &Grid, planes: &[&[f32]], band: &Band, scratch: &mut Vec<f32>, out: SyncPtr, relu: bool) {
+    fn band(&self, call: &Call<'_>, band: &Band, scratch: &mut Vec<f32>) {
+        let Call { grid, planes, out, relu } = call;
         let n = band.blocks();
         let nx = band.x1 - band.x0;
         let row_len = M * grid.phase_len;
@@ -211,11 +199,10 @@ impl WinogradWeights {
                     let len = (M * band.x1).min(grid.w) - x0;
                     // SAFETY: row `row`, columns x0..x0 + len of plane o, inside `out`; only this
                     // band writes them.
-                    let dst =
-                        unsafe { std::slice::from_raw_parts_mut(out.0.add((o * grid.h + row) * grid.w + x0), len) };
+                    let dst = unsafe { out.run((o * grid.h + row) * grid.w + x0, len) };
                     let b = self.bias[o];
                     for (d, &v) in dst.iter_mut().zip(&line[..len]) {
-                        *d = if relu { (v + b).max(0.0) } else { v + b };
+                        *d = if *relu { (v + b).max(0.0) } else { v + b };
                     }
                 }
             }
@@ -344,6 +331,15 @@ impl Grid {
     }
 }
 
+/// One convolution's call: its blocks, its input planes (`c_in` of them), the output the bands
+/// write, and whether a ReLU follows.
+struct Call<'a> {
+    grid: Grid,
+    planes: Vec<&'a [f32]>,
+    out: SharedOut,
+    relu: bool,
+}
+
 /// A rectangle of blocks: rows `y0..y1`, columns `x0..x1`.
 struct Band {
     y0: usize,
@@ -357,19 +353,6 @@ impl Band {
         (self.y1 - self.y0) * (self.x1 - self.x0)
     }
 }
-
-thread_local! {
-    /// Each worker's transformed input, products and row buffer, kept between layers.
-    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// A raw pointer the bands share (each writes its own rows).
-#[derive(Clone, Copy)]
-struct SyncPtr(*mut f32);
-// SAFETY: the bands write disjoint elements (see `band`).
-unsafe impl Send for SyncPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SyncPtr {}
 
 #[cfg(test)]
 mod tests {
