@@ -22,7 +22,6 @@ pub(super) fn onion_peel_fill(
     let mut out = img.clone();
     let mut known: Vec<bool> = hole.iter().map(|&b| !b).collect();
     let mut remaining: Vec<usize> = (0..w * h).filter(|&i| hole[i]).collect();
-    let ri = r as isize;
     while !remaining.is_empty() {
         if cancelled() {
             return Err(Cancelled);
@@ -43,35 +42,7 @@ pub(super) fn onion_peel_fill(
         }
         let fills: Vec<(usize, [f32; 3])> = ring
             .par_iter()
-            .map(|&i| {
-                let (x, y) = ((i % w) as isize, (i / w) as isize);
-                let mut best = (f32::MAX, [0.5f32; 3]);
-                for &(sx, sy) in &geo.sources {
-                    let (sx, sy) = (sx as isize, sy as isize);
-                    let (mut d, mut n) = (0.0f32, 0u32);
-                    for dy in -ri..=ri {
-                        let ty = y + dy;
-                        if ty < 0 || ty as usize >= h {
-                            continue;
-                        }
-                        for dx in -ri..=ri {
-                            let tx = x + dx;
-                            if tx < 0 || tx as usize >= w || !known[ty as usize * w + tx as usize] {
-                                continue;
-                            }
-                            let a = out.px[ty as usize * w + tx as usize];
-                            let b = img.px[(sy + dy) as usize * w + (sx + dx) as usize];
-                            d += (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
-                            n += 1;
-                        }
-                    }
-                    let d = d / n.max(1) as f32;
-                    if d < best.0 {
-                        best = (d, img.px[sy as usize * w + sx as usize]);
-                    }
-                }
-                (i, best.1)
-            })
+            .map(|&i| (i, best_source_centre(img, &out, &known, i, geo, r)))
             .collect();
         for (i, p) in fills {
             out.px[i] = p;
@@ -80,6 +51,47 @@ pub(super) fn onion_peel_fill(
         remaining.retain(|&i| !known[i]);
     }
     Ok(out)
+}
+
+/// The centre colour of the source patch closest (mean squared difference) to what is known
+/// of the patch around pixel `i` of `out`; grey when nothing is known around it.
+///
+/// The known taps are listed once (offset and colour), then every source is scored over them
+/// in the same order, abandoned as soon as its partial mean can no longer win: the sum only
+/// grows, so the answer is the exhaustive search's own.
+fn best_source_centre(img: &Rgb, out: &Rgb, known: &[bool], i: usize, geo: &Geometry, r: usize) -> [f32; 3] {
+    let (w, h) = (img.w as isize, img.h as isize);
+    let (x, y, ri) = ((i % img.w) as isize, (i / img.w) as isize, r as isize);
+    let mut taps: Vec<(isize, [f32; 3])> = Vec::with_capacity((2 * r + 1) * (2 * r + 1));
+    for ty in (y - ri).max(0)..=(y + ri).min(h - 1) {
+        for tx in (x - ri).max(0)..=(x + ri).min(w - 1) {
+            let t = (ty * w + tx) as usize;
+            if known[t] {
+                taps.push(((ty - y) * w + (tx - x), out.px[t]));
+            }
+        }
+    }
+    let n = taps.len().max(1) as f32;
+    let mut best = (f32::MAX, [0.5f32; 3]);
+    for &(sx, sy) in &geo.sources {
+        // Sources' patches lie wholly inside the image, so every offset stays inside.
+        let s = sy as isize * w + sx as isize;
+        let mut d = 0.0f32;
+        for row in taps.chunks(2 * r + 1) {
+            for &(off, a) in row {
+                let b = img.px[(s + off) as usize];
+                d += (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
+            }
+            if d / n >= best.0 {
+                break;
+            }
+        }
+        let d = d / n;
+        if d < best.0 {
+            best = (d, img.px[s as usize]);
+        }
+    }
+    best.1
 }
 
 /// Fill the hole by repeated neighbour averaging from its boundary inwards (onion peel): a
