@@ -154,6 +154,9 @@ impl Plane {
 
     /// Resize by bilinear sampling.
     pub fn resize(&self, w: usize, h: usize) -> Self {
+        if (w, h) == (self.w, self.h) {
+            return self.clone();
+        }
         // `Rgb::sample_for`'s arithmetic on one channel (the same values), row by row.
         let (sx, sy) = (self.w as f32 / w as f32, self.h as f32 / h as f32);
         let columns: Vec<(usize, usize, f32)> = (0..w)

@@ -40,10 +40,8 @@ pub(super) fn onion_peel_fill(
         if ring.is_empty() {
             break;
         }
-        let fills: Vec<(usize, [f32; 3])> = ring
-            .par_iter()
-            .map(|&i| (i, best_source_centre(img, &out, &known, i, geo, r)))
-            .collect();
+        let fills: Vec<(usize, [f32; 3])> =
+            ring.par_iter().map(|&i| (i, best_source_centre(img, &out, &known, i, geo, r))).collect();
         for (i, p) in fills {
             out.px[i] = p;
             known[i] = true;
