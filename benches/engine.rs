@@ -2,13 +2,14 @@
 //! `cargo bench --bench engine`. The inputs are procedural (a textured floor, a disc-shaped
 //! object of 5 % / 3 % of the image casting a soft shadow beside it), so the benchmark needs no
 //! data files. The saliency network has its own bench (`--bench saliency`: one pass is the same
-//! 320×320 work at any photo size).
+//! 320×320 work at any photo size); here its prior for the cut (its views of the brush's box,
+//! each cropped and resized from the photo) is timed as a stage.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use layerdecomp::engine::{
-    decompose_with, Completer, CompletionParams, DecomposeRequest, EffectParams, GrabCut, GuidedFilterMatting, Matter,
-    MattingParams, MirroredReflection, PatchMatchCompletion, Quality, ReflectionRemover, Rng, SegmentParams, Segmenter,
-    ShadowRelighting, ShadowRemover, Stages,
+    decompose_with, pick_device, saliency_prior, Completer, CompletionParams, DecomposeRequest, EffectParams, GrabCut,
+    GuidedFilterMatting, Matter, MattingParams, MirroredReflection, PatchMatchCompletion, Quality, ReflectionRemover,
+    Rng, SaliencyNet, SegmentParams, Segmenter, ShadowRelighting, ShadowRemover, Stages,
 };
 use layerdecomp::raster::{Mask, Plane, Rgb};
 
@@ -53,11 +54,15 @@ fn scene(w: usize, h: usize, area_fraction: f32) -> (Rgb, Mask, Mask) {
 }
 
 fn bench(c: &mut Criterion) {
+    let net = SaliencyNet::bundled(&pick_device()).expect("the bundled weights load");
     for (name, w, h, frac) in [("1MP", 1224usize, 816usize, 0.05f32), ("12MP", 4240, 2832, 0.03)] {
         let (img, object, brush) = scene(w, h, frac);
         let hole = disc(w, h, frac);
         let mut group = c.benchmark_group(format!("engine {name}"));
         group.sample_size(10);
+        group.bench_function("selection prior (network views)", |b| {
+            b.iter(|| saliency_prior(&net, &img, &brush, &|| false).unwrap())
+        });
         let segmenter = GrabCut(SegmentParams::default());
         group.bench_function("segmentation", |b| {
             b.iter(|| segmenter.segment(&img, &brush, None, &mut Rng::new(1), &|| false).unwrap())
