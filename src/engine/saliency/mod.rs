@@ -105,10 +105,15 @@ impl SaliencyNet {
         img: &Rgb,
         cancelled: &(dyn Fn() -> bool + Sync),
     ) -> Result<Plane, SaliencyError> {
-        let small = network_input(img);
+        Ok(self.with_mirror(&network_input(img), cancelled)?.resize(img.w, img.h))
+    }
+
+    /// The mean of the network's answers on `small` and on its mirror image (mirrored back),
+    /// the two passes side by side.
+    fn with_mirror(&self, small: &Rgb, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<Plane, SaliencyError> {
         let (map, back) =
-            self.both(|| self.forward_cancellable(&small, cancelled), || self.mirrored_forward(&small, cancelled));
-        Ok(mean_answer(map?, &back?).resize(img.w, img.h))
+            self.both(|| self.forward_cancellable(small, cancelled), || self.mirrored_forward(small, cancelled));
+        Ok(mean_answer(map?, &back?))
     }
 
     /// The network's answer on the mirror image of `small`, mirrored back: the network is not
@@ -169,10 +174,7 @@ pub fn saliency_prior(
     // Where both views are clipped to the same rectangle (a large object) they are one view:
     // it is looked at once (and mirrored: there is no second view to agree with).
     if near == far {
-        let small = input(near);
-        let (map, back) =
-            net.both(|| net.forward_cancellable(&small, cancelled), || net.mirrored_forward(&small, cancelled));
-        return Ok(mean_of_views(img, &[(near, mean_answer(map?, &back?))]));
+        return Ok(mean_of_views(img, &[(near, net.with_mirror(&input(near), cancelled)?)]));
     }
     let (near_in, far_in) = net.both(|| input(near), || input(far));
     let (near_map, far_map) =

@@ -35,6 +35,7 @@ const QUALITY_RAMP: f32 = 0.3;
 fn model_trust(quality: f32) -> f32 {
     ((quality - MIN_QUALITY) / QUALITY_RAMP + 0.5).clamp(0.0, 1.0)
 }
+
 /// Where the model's log-deficit exceeds this, it claims a shadow.
 const SUPPORT: f32 = 0.05;
 /// Where the model's smoothed residual exceeds about this many times its spread on the lit
