@@ -312,6 +312,7 @@ fn remove_brushed_effects(
     // The user's brush is the region: not extended.
     match relit_if_shadow(run, &fx.photo, &region, cut, false)? {
         Some(relit) => {
+            fx.inpaint = too_deep_to_relight(&fx.photo, &relit);
             fx.photo = relit.image;
             fx.shadow = region;
             fx.shadow_confidence = 1.0;
@@ -357,6 +358,7 @@ fn remove_detected_effects(
         // shown is the lower of the two.
         if let Some(relit) = relit.filter(|r| r.model_quality.is_none_or(|q| q >= NOT_ITS_SHADOW)) {
             fx.shadow_confidence = conf.min(relit.model_quality.unwrap_or(1.0).clamp(0.0, 1.0));
+            fx.inpaint = too_deep_to_relight(&fx.photo, &relit);
             fx.photo = relit.image;
             fx.shadow = relit.region.minus(&fx.reflection);
         }
@@ -441,7 +443,7 @@ fn layers(foreground: &PremulImage, cut: &ObjectCut, fx: &EffectsRemoved) -> (Pl
     for (region, kind, confidence) in [
         (fx.shadow.minus(&cut.region), EffectKind::Shadow, fx.shadow_confidence),
         (fx.reflection.minus(&cut.region).minus(&fx.shadow), EffectKind::Reflection, fx.reflection_confidence),
-        (fx.inpaint.minus(&cut.region), EffectKind::Other, fx.hint_confidence),
+        (fx.inpaint.minus(&cut.region).minus(&fx.shadow), EffectKind::Other, fx.hint_confidence),
     ] {
         if region.is_empty() {
             continue;
@@ -452,6 +454,26 @@ fn layers(foreground: &PremulImage, cut: &ObjectCut, fx: &EffectsRemoved) -> (Pl
         }
     }
     (object, effects)
+}
+
+/// Relit pixels brightened more than this many times: the photo kept too little of the floor
+/// there (a contact shadow's near-black core, 8 bits deep) for dividing the shading out to bring
+/// back its texture; it would bring back noise and the object's bounce light, amplified.
+const MAX_RELIGHT_GAIN: f32 = 5.0;
+
+/// The pixels of a relit shadow too deep to relight (`MAX_RELIGHT_GAIN`), grown a pixel: they
+/// are filled with the object's hole instead, and stay in the shadow's layer.
+fn too_deep_to_relight(img: &Rgb, relit: &Relit) -> Mask {
+    let (w, h) = (img.w as u32, img.h as u32);
+    let deep = Mask::from_fn(w, h, |x, y| {
+        let i = y as usize * img.w + x as usize;
+        relit.region.at(i) && luma(relit.image.px[i]) > MAX_RELIGHT_GAIN * luma(img.px[i]).max(1e-4)
+    });
+    if deep.is_empty() {
+        deep
+    } else {
+        deep.dilate(1.0).intersect(&relit.region)
+    }
 }
 
 /// `img` with `region` relit, if it is a shadow (relighting really brightens it); `None` for an
@@ -617,6 +639,40 @@ fn crop_layer(full: &PremulImage, region: &Mask) -> PlacedLayer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A shadow relit back to its floor: a core at 3 % of the floor (a contact shadow's
+    /// near-black) is filled instead, with a pixel of margin; its penumbra at half the floor is
+    /// relit.
+    #[test]
+    fn a_near_black_shadow_core_is_filled_not_relit() {
+        let (w, h) = (40usize, 20usize);
+        let floor = [0.6f32, 0.45, 0.3];
+        let core = Mask::from_fn(w as u32, h as u32, |x, _| (10..20).contains(&x));
+        let penumbra = Mask::from_fn(w as u32, h as u32, |x, _| (20..30).contains(&x));
+        let photo = Rgb {
+            w,
+            h,
+            px: (0..w * h)
+                .map(|i| {
+                    let s = if core.at(i) {
+                        0.03
+                    } else if penumbra.at(i) {
+                        0.5
+                    } else {
+                        1.0
+                    };
+                    floor.map(|v| v * s)
+                })
+                .collect(),
+        };
+        let relit =
+            Relit { image: Rgb { w, h, px: vec![floor; w * h] }, region: core.union(&penumbra), model_quality: None };
+        let deep = too_deep_to_relight(&photo, &relit);
+        assert!(core.minus(&deep).is_empty(), "part of the core is relit");
+        let relit_penumbra = penumbra.minus(&deep);
+        assert_eq!(relit_penumbra.count(), 9 * h, "the penumbra is filled beyond the core's margin");
+        assert!(deep.minus(&relit.region).is_empty(), "filled outside the shadow");
+    }
 
     /// An orange disc on a grey wall whose matte comes out a little low at the rim (as the
     /// guided filter's does on a shaded sphere): the wall behind the rim must stay grey, not
