@@ -103,7 +103,8 @@ struct EffectsRemoved {
     photo: Rgb,
     shadow: Mask,
     reflection: Mask,
-    /// Brushed effects that are neither (glow, smoke): filled like the object's hole.
+    /// Filled like the object's hole: brushed effects that are neither shadow nor reflection
+    /// (glow, smoke), and a shadow's core too deep to relight (which stays in `shadow`).
     inpaint: Mask,
     shadow_confidence: f32,
     reflection_confidence: f32,
