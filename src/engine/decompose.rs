@@ -313,8 +313,7 @@ fn remove_brushed_effects(
     // The user's brush is the region: not extended.
     match relit_if_shadow(run, &fx.photo, &region, cut, false)? {
         Some(relit) => {
-            fx.inpaint = too_deep_to_relight(&fx.photo, &relit);
-            fx.photo = relit.image;
+            fx.take_relit(relit);
             fx.shadow = region;
             fx.shadow_confidence = 1.0;
         }
@@ -359,15 +358,21 @@ fn remove_detected_effects(
         // shown is the lower of the two.
         if let Some(relit) = relit.filter(|r| r.model_quality.is_none_or(|q| q >= NOT_ITS_SHADOW)) {
             fx.shadow_confidence = conf.min(relit.model_quality.unwrap_or(1.0).clamp(0.0, 1.0));
-            fx.inpaint = too_deep_to_relight(&fx.photo, &relit);
-            fx.photo = relit.image;
-            fx.shadow = relit.region.minus(&fx.reflection);
+            fx.shadow = fx.take_relit(relit).minus(&fx.reflection);
         }
     }
     Ok(())
 }
 
 impl EffectsRemoved {
+    /// The photo with a shadow relit, except its core too deep to relight, which is filled
+    /// instead; returns the pixels relit.
+    fn take_relit(&mut self, relit: Relit) -> Mask {
+        self.inpaint = too_deep_to_relight(&self.photo, &relit);
+        self.photo = relit.image;
+        relit.region
+    }
+
     /// What the user marked as "not an effect" (the effect brush's remove mode) stays in the
     /// background as the photo shows it, whatever detection said; an effect mostly brushed away
     /// goes entirely (its fringe beyond the brush with it).
