@@ -173,15 +173,16 @@ pub fn saliency_prior(
 }
 
 /// The brush's separate strokes: its connected pieces of at least a tenth of the largest's area,
-/// each with the smaller pieces nearest to it (a speck is part of a stroke, not one). A single
-/// stroke when nothing else is that large.
+/// each with the smaller pieces nearest to it (a speck is part of a stroke, not one). The whole
+/// brush as one stroke when nothing else is that large, or when there are more than
+/// `MAX_STROKES`.
 fn strokes(brush: &Mask) -> Vec<Mask> {
     let (w, h) = (brush.width(), brush.height());
     let pieces = brush.components();
     let Some(largest) = pieces.iter().map(Vec::len).max() else { return Vec::new() };
     let (major, minor): (Vec<&Vec<usize>>, Vec<&Vec<usize>>) =
         pieces.iter().partition(|p| p.len() * MINOR_STROKE_SHARE >= largest);
-    if major.len() < 2 {
+    if major.len() < 2 || major.len() > MAX_STROKES {
         return vec![brush.clone()];
     }
     let bounds = |p: &[usize]| {
@@ -216,6 +217,11 @@ fn strokes(brush: &Mask) -> Vec<Mask> {
 /// A brush piece under `1 / MINOR_STROKE_SHARE` of the largest piece's area is not a stroke of
 /// its own.
 const MINOR_STROKE_SHARE: usize = 10;
+
+/// More separate strokes than this are dabs over one object, not pieces of an object split by
+/// something in front of it, and are looked at together: each stroke costs the network two
+/// to four passes.
+const MAX_STROKES: usize = 4;
 
 /// Each pixel's answer from the stroke nearest to it, over the rectangle the strokes' views
 /// cover (every answer is 0 outside it).
@@ -463,6 +469,9 @@ mod tests {
         // A piece under a tenth of the largest is no stroke of its own.
         let one = brush_of(40, 20, &[(0, 0, 10, 10), (30, 0, 33, 3)]);
         assert_eq!(strokes_of_one(&one), 109);
+        // Five dabs of equal size are one brush.
+        let dabs = brush_of(60, 10, &[(0, 0, 4, 4), (12, 0, 16, 4), (24, 0, 28, 4), (36, 0, 40, 4), (48, 0, 52, 4)]);
+        assert_eq!(strokes_of_one(&dabs), 80);
     }
 
     fn strokes_of_one(brush: &Mask) -> usize {
