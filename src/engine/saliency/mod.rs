@@ -151,7 +151,7 @@ impl SaliencyNet {
 
 /// The object probability the network gives over the brush, on a plane of the image's size (0
 /// where it did not look). A brush laid in separate strokes (an object split by something in
-/// front of it: a ball behind a trunk, a rider behind a post) is looked at stroke by stroke, and
+/// front of it: a ball behind a trunk, a rhinoceros behind a tree) is looked at stroke by stroke, and
 /// each pixel takes the answer of the stroke nearest to it: over the whole brush's box the
 /// network sees what lies between the strokes, which is often the occluder itself and more
 /// salient than the pieces brushed. On seg-davis the network alone went from IoU 0.001 to 0.52
