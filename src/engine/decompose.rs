@@ -368,7 +368,7 @@ impl EffectsRemoved {
     /// The photo with a shadow relit, except its core too deep to relight, which is filled
     /// instead; returns the pixels relit.
     fn take_relit(&mut self, relit: Relit) -> Mask {
-        self.inpaint = too_deep_to_relight(&self.photo, &relit);
+        self.inpaint = self.inpaint.union(&too_deep_to_relight(&self.photo, &relit));
         self.photo = relit.image;
         relit.region
     }

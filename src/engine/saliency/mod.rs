@@ -236,16 +236,13 @@ const MINOR_STROKE_SHARE: usize = 10;
 /// to four passes.
 const MAX_STROKES: usize = 4;
 
-/// Each pixel's answer from the stroke nearest to it, over the rectangle the strokes' views
+/// Each pixel's answer from the stroke nearest to it, over the rectangle the strokes' far views
 /// cover (every answer is 0 outside it). Which stroke is nearest is decided on cells of at most
 /// `JOIN_CELLS` over that rectangle (single pixels on photos up to a megapixel): two strokes at
 /// opposite corners of a 12 MP photo took half a second to join pixel by pixel.
 fn nearest_strokes_answer(strokes: &[Stroke], answers: &[Plane]) -> Plane {
     let (w, h) = (answers[0].w, answers[0].h);
-    let area = strokes
-        .iter()
-        .map(|s| Rect::grown(s.bounds, (s.bounds.2.max(s.bounds.3) as usize / CONTEXT_DIVISORS[1]).max(8), w, h))
-        .reduce(|a, r| Rect { x0: a.x0.min(r.x0), y0: a.y0.min(r.y0), x1: a.x1.max(r.x1), y1: a.y1.max(r.y1) });
+    let area = strokes.iter().map(|s| view_rects(s.bounds, w, h)[1]).reduce(Rect::union);
     let mut out = Plane::new(w, h);
     let Some(area) = area else { return out };
     let (rw, rh) = (area.w(), area.h());
@@ -293,10 +290,7 @@ fn stroke_prior(
     bounds: (u32, u32, u32, u32),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Plane, SaliencyError> {
-    let [near, far] = CONTEXT_DIVISORS.map(|divisor| {
-        let pad = (bounds.2.max(bounds.3) as usize / divisor).max(8);
-        Rect::grown(bounds, pad, img.w, img.h)
-    });
+    let [near, far] = view_rects(bounds, img.w, img.h);
     let input = |rect: Rect| network_input(&img.crop(rect.x0, rect.y0, rect.w(), rect.h()));
     // Where both views are clipped to the same rectangle (a large object) they are one view:
     // it is looked at once (and mirrored: there is no second view to agree with).
@@ -371,6 +365,15 @@ fn mean_of_views(img: &Rgb, views: &[(Rect, Plane)]) -> Plane {
 
 /// The brush box's growth for each of the network's views, as divisors of its longer side.
 const CONTEXT_DIVISORS: [usize; 2] = [10, 5];
+
+/// The network's two views of a box `(x, y, w, h)` in a `w × h` photo: near, then far (it holds
+/// the near one).
+fn view_rects(bounds: (u32, u32, u32, u32), w: usize, h: usize) -> [Rect; 2] {
+    CONTEXT_DIVISORS.map(|divisor| {
+        let pad = (bounds.2.max(bounds.3) as usize / divisor).max(8);
+        Rect::grown(bounds, pad, w, h)
+    })
+}
 
 /// The subject the network sees in `area` of `img` (the whole photo when `None`), as a brush:
 /// its pixels at probability ≥ ½, specks (pieces under 5 % of the largest) dropped, grown by a
