@@ -1,5 +1,5 @@
 //! Fill a hole in a photo with the completion stage alone (for looking at fills):
-//! cargo run --release --example fill -- PHOTO MASK OUT.png
+//! cargo run --release --example fill -- PHOTO MASK OUT.png [AVOID] (AVOID: pixels not to copy)
 use layerdecomp::engine::{Completer, CompletionParams, PatchMatchCompletion, Rng};
 use layerdecomp::io::{import_image, import_mask, write_png, ImportOptions, PngDepth};
 use layerdecomp::raster::{Mask, Rgb};
@@ -14,7 +14,10 @@ fn main() -> anyhow::Result<()> {
         .complete(
             &Rgb::from_premul(&img),
             &mask,
-            &Mask::new(img.width(), img.height()),
+            &match args.get(4) {
+                Some(a) => import_mask(a.as_ref(), "avoid", Some((img.width(), img.height())), &opts)?,
+                None => Mask::new(img.width(), img.height()),
+            },
             &Rng::new(0),
             &mut |_| {},
             &|| false,

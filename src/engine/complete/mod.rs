@@ -55,8 +55,13 @@ pub fn complete(
 
 /// Fill `hole` in `img`, copying texture from anywhere but `avoid`: pixels that are context
 /// (patches overlapping them still match against them) but not trustworthy enough to copy, such
-/// as a relit shadow, whose texture is an estimate. Pixels outside the hole are returned
-/// unchanged.
+/// as a relit shadow, whose texture is an estimate. Only the finest level, whose patches become
+/// the result's pixels, keeps off them: the coarser levels settle the structure (where the wall
+/// ends and the floor begins) from every known pixel, since their patches are averages where a
+/// relit texture's errors are small, and they span 2^level times as much of the photo, so
+/// keeping every one of them off a relit shadow shuts out a band that wide around it — often
+/// all of the floor that matches the hole's, and then the wall's colour fills down into the
+/// floor. Pixels outside the hole are returned unchanged.
 pub fn complete_avoiding(
     img: &Rgb,
     hole: &Mask,
@@ -101,7 +106,6 @@ const START_STEPS: usize = 3;
 struct Level {
     img: Rgb,
     hole: Vec<bool>,
-    avoid: Vec<bool>,
 }
 
 fn fill(
@@ -115,7 +119,7 @@ fn fill(
 ) -> Result<Rgb, Cancelled> {
     let check = || if cancelled() { Err(Cancelled) } else { Ok(()) };
     let r = params.patch / 2;
-    let mut levels = pyramid(Level { img, hole, avoid }, params);
+    let mut levels = pyramid(Level { img, hole }, params);
     let n_levels = levels.len();
     // Work units per level ∝ pixels × iterations, for progress.
     let iters: Vec<usize> = (0..n_levels)
@@ -133,13 +137,13 @@ fn fill(
     let mut current: Option<Rgb> = None;
     for l in (0..n_levels).rev() {
         // The level's photo becomes its estimate (taken, not copied: 100 MB at the finest level
-        // of a 12 MP photo); the level keeps its hole and avoid maps.
+        // of a 12 MP photo); the level keeps its hole.
         let img = std::mem::take(&mut levels[l].img);
         let level = &levels[l];
         let (w, h) = (img.w, img.h);
         let level_started = std::time::Instant::now();
         check()?;
-        let geo = Geometry::new(w, h, &level.hole, &level.avoid, r);
+        let geo = Geometry::new(w, h, &level.hole, if l == 0 { &avoid } else { &[] }, r);
         check()?;
         if geo.sources.is_empty() {
             // Nothing to copy from (the hole covers the context): diffuse instead.
@@ -232,7 +236,7 @@ fn schedule(l: usize, large_hole: bool, iterations: usize, sweeps: usize) -> (us
     }
 }
 
-/// Halve the image (and its hole and avoid maps) until the hole is about `coarse_hole_size`
+/// Halve the image (and its hole) until the hole is about `coarse_hole_size`
 /// across, keeping room for patches; finest level first.
 fn pyramid(finest: Level, params: &CompletionParams) -> Vec<Level> {
     let hole_extent = {
@@ -252,15 +256,12 @@ fn pyramid(finest: Level, params: &CompletionParams) -> Vec<Level> {
         let img = last.img.half();
         let (w2, h2) = (img.w, img.h);
         let mut hole = vec![false; w2 * h2];
-        let mut avoid = vec![false; w2 * h2];
         for y in 0..last.img.h {
             for x in 0..last.img.w {
-                let (i, j) = (y * last.img.w + x, (y / 2) * w2 + x / 2);
-                hole[j] |= last.hole[i];
-                avoid[j] |= last.avoid[i];
+                hole[(y / 2) * w2 + x / 2] |= last.hole[y * last.img.w + x];
             }
         }
-        levels.push(Level { img, hole, avoid });
+        levels.push(Level { img, hole });
     }
     levels
 }
@@ -368,6 +369,31 @@ mod tests {
         let hole = Mask::from_fn(w as u32, h as u32, |x, y| (40..60).contains(&x) && (30..50).contains(&y));
         let run = || complete(&img, &hole, &CompletionParams::default(), &Rng::new(9), &mut |_| {}, &|| false).unwrap();
         assert_eq!(run(), run());
+    }
+
+    /// A wall over a floor, the hole across their edge, and the floor around the hole avoided
+    /// (relit) but for pockets: the floor still fills the hole below the edge. Forbidding every
+    /// coarse patch that touches an avoided pixel left no floor to copy at the coarse levels
+    /// (the pockets vanish there), and the wall's colour filled down into the floor.
+    #[test]
+    fn an_avoided_floor_around_the_hole_still_fills_it() {
+        let (w, h, edge) = (320, 240, 120);
+        let mut rng = Rng::new(5);
+        let mut img = Rgb::new(w, h);
+        for (i, p) in img.px.iter_mut().enumerate() {
+            let n = 0.1 * rng.unit();
+            *p = if i / w < edge { [0.85 + n, 0.65 + n, 0.55 + n] } else { [0.35 + 3.0 * n; 3] };
+        }
+        let hole = Mask::from_fn(w as u32, h as u32, |x, y| (130..190).contains(&x) && (80..160).contains(&y));
+        // The relit floor has pockets left as they were (a detected shadow is rarely solid).
+        let pocket = |x: u32, y: u32| x % 48 < 24 && y % 48 < 24;
+        let avoid = Mask::from_fn(w as u32, h as u32, |x, y| y as usize >= edge && !pocket(x, y));
+        let out =
+            complete_avoiding(&img, &hole, &avoid, &CompletionParams::default(), &Rng::new(3), &mut |_| {}, &|| false)
+                .unwrap();
+        let below: Vec<usize> = (0..w * h).filter(|&i| hole.at(i) && i / w >= edge + 4).collect();
+        let wall_coloured = below.iter().filter(|&&i| out.px[i][0] - out.px[i][2] > 0.15).count();
+        assert!(wall_coloured * 20 < below.len(), "{wall_coloured} of {} floor pixels wall-coloured", below.len());
     }
 
     /// Texture is never copied from `avoid` (a relit shadow), unless nothing else is left.

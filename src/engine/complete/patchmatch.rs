@@ -22,10 +22,12 @@ pub(super) struct Geometry {
 
 impl Geometry {
     /// Targets are the centres whose patch overlaps the hole; sources those whose whole patch
-    /// is inside the image, off the hole and off `avoid` — unless avoiding it would leave fewer
-    /// sources than targets, when `avoid` is ignored (a poor source beats none).
+    /// is inside the image, off the hole and off `avoid` (empty: nothing avoided) — unless
+    /// avoiding it would leave fewer sources than targets, when `avoid` is ignored (a poor source
+    /// beats none).
     pub(super) fn new(w: usize, h: usize, hole: &[bool], avoid: &[bool], r: usize) -> Self {
-        let (near_hole, near_avoid) = (&square_dilate(hole, w, h, r), &square_dilate(avoid, w, h, r));
+        let near_hole = &square_dilate(hole, w, h, r);
+        let near_avoid = &if avoid.is_empty() { vec![false; w * h] } else { square_dilate(avoid, w, h, r) };
         // Row by row on every core; collected in row order, as one scan would list them.
         let targets: Vec<(u32, u32)> = (0..h)
             .into_par_iter()
