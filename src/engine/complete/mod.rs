@@ -143,7 +143,7 @@ fn fill(
         let (w, h) = (img.w, img.h);
         let level_started = std::time::Instant::now();
         check()?;
-        let geo = Geometry::new(w, h, &level.hole, if l == 0 { &avoid } else { &[] }, r);
+        let geo = Geometry::new(w, h, &level.hole, (l == 0).then_some(avoid.as_slice()), r);
         check()?;
         if geo.sources.is_empty() {
             // Nothing to copy from (the hole covers the context): diffuse instead.

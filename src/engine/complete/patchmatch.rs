@@ -22,12 +22,11 @@ pub(super) struct Geometry {
 
 impl Geometry {
     /// Targets are the centres whose patch overlaps the hole; sources those whose whole patch
-    /// is inside the image, off the hole and off `avoid` (empty: nothing avoided) — unless
-    /// avoiding it would leave fewer sources than targets, when `avoid` is ignored (a poor source
-    /// beats none).
-    pub(super) fn new(w: usize, h: usize, hole: &[bool], avoid: &[bool], r: usize) -> Self {
+    /// is inside the image, off the hole and off `avoid` if given — unless avoiding it would
+    /// leave fewer sources than targets, when `avoid` is ignored (a poor source beats none).
+    pub(super) fn new(w: usize, h: usize, hole: &[bool], avoid: Option<&[bool]>, r: usize) -> Self {
         let near_hole = &square_dilate(hole, w, h, r);
-        let near_avoid = &if avoid.is_empty() { vec![false; w * h] } else { square_dilate(avoid, w, h, r) };
+        let near_avoid = avoid.map(|a| square_dilate(a, w, h, r));
         // Row by row on every core; collected in row order, as one scan would list them.
         let targets: Vec<(u32, u32)> = (0..h)
             .into_par_iter()
@@ -38,22 +37,22 @@ impl Geometry {
             target_index[y as usize * w + x as usize] = k as u32;
         }
         let inside = |x: usize, y: usize| x >= r && y >= r && x + r < w && y + r < h;
-        let pick = |skip_avoid: bool| -> Vec<(u32, u32)> {
+        let pick = |avoid: Option<&[bool]>| -> Vec<(u32, u32)> {
             (0..h)
                 .into_par_iter()
                 .flat_map_iter(|y| {
                     (0..w)
                         .filter(move |&x| {
                             let i = y * w + x;
-                            !near_hole[i] && (!skip_avoid || !near_avoid[i]) && inside(x, y)
+                            !near_hole[i] && avoid.is_none_or(|a| !a[i]) && inside(x, y)
                         })
                         .map(move |x| (x as u32, y as u32))
                 })
                 .collect()
         };
-        let mut sources = pick(true);
-        if sources.len() < targets.len() {
-            sources = pick(false);
+        let mut sources = pick(near_avoid.as_deref());
+        if near_avoid.is_some() && sources.len() < targets.len() {
+            sources = pick(None);
         }
         let mut valid = vec![false; w * h];
         for &(x, y) in &sources {
